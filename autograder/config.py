@@ -1,0 +1,216 @@
+"""course.yml: load, validate, and explain every mistake.
+
+The schema is a tree of pydantic models that forbid unknown keys, so a typo such
+as `piont` is refused instead of silently ignored. After the schema, the course is
+checked against its source notebooks: every problem must have its solution cell,
+and every solution cell must be a problem in course.yml.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+CONFIG_NAME = "course.yml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Problem(_Strict):
+    points: float = Field(ge=0)
+    manual: bool = False  # graded by a person, reported as pending
+    all_or_nothing: bool = False  # otherwise: share of the problem's tests passed
+
+
+class Notebook(_Strict):
+    file: str
+    problems: dict[str, Problem]
+
+    @field_validator("file")
+    @classmethod
+    def _is_ipynb(cls, v: str) -> str:
+        if not v.endswith(".ipynb") or "/" in v:
+            raise ValueError("must be a notebook file name such as 01-gradients.ipynb")
+        return v
+
+    @property
+    def stem(self) -> str:
+        return self.file[: -len(".ipynb")]
+
+    @property
+    def autograded(self) -> dict[str, Problem]:
+        return {k: p for k, p in self.problems.items() if not p.manual}
+
+
+class Assignment(_Strict):
+    name: str
+    notebooks: list[Notebook]
+
+    def notebook(self, file: str) -> Notebook:
+        for nb in self.notebooks:
+            if nb.file == file:
+                return nb
+        raise KeyError(file)
+
+    @property
+    def problems(self) -> dict[str, Problem]:
+        return {k: p for nb in self.notebooks for k, p in nb.problems.items()}
+
+
+class Paths(_Strict):
+    source: str = "source"
+    release: str = "release"
+    solutions: str = "solutions"
+    graders: str = "autograder/graders"
+
+
+class Limits(_Strict):
+    call_seconds: float = Field(default=20, gt=0)
+    notebook_seconds: float = Field(default=180, gt=0)
+    memory_mb: int = Field(default=3072, ge=256)
+    processes: int = Field(default=256, ge=16)
+    file_size_mb: int = Field(default=64, ge=1)
+    output_kb: int = Field(default=256, ge=1)
+
+
+class Course(_Strict):
+    title: str
+    paths: Paths = Paths()
+    limits: Limits = Limits()
+    similarity_threshold: float = Field(default=0.9, ge=0, le=1)
+    assignments: list[Assignment]
+
+    # Set by load_course; not part of the file.
+    root: Path = Field(default=Path("."), exclude=True)
+
+    def assignment(self, name: str) -> Assignment:
+        for a in self.assignments:
+            if a.name == name:
+                return a
+        known = ", ".join(a.name for a in self.assignments)
+        raise ConfigError(f"{CONFIG_NAME}: no assignment named {name!r} (known: {known})")
+
+    def path(self, which: str) -> Path:
+        return self.root / getattr(self.paths, which)
+
+    def source_notebook(self, assignment: str, file: str) -> Path:
+        return self.path("source") / assignment / file
+
+
+def load_course(root: str | Path = ".", *, check_sources: bool = True) -> Course:
+    """Read and validate ROOT/course.yml; raise ConfigError with an actionable message."""
+    root = Path(root).resolve()
+    path = root / CONFIG_NAME
+    if not path.is_file():
+        raise ConfigError(f"{path}: not found. Run the command from the course directory.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'title' and 'assignments'.")
+    try:
+        course = Course.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_explain(path, exc)) from None
+    course = course.model_copy(update={"root": root})
+    problems = _check_unique(course)
+    if check_sources:
+        problems += _check_against_sources(course)
+    if problems:
+        raise ConfigError(f"{path}:\n" + "\n".join(f"  - {p}" for p in problems))
+    return course
+
+
+def _explain(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: {exc.error_count()} mistake(s):"]
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            key = str(err["loc"][-1])
+            allowed = _allowed_keys(err["loc"][:-1])
+            hint = difflib.get_close_matches(key, allowed, n=1)
+            fix = f"did you mean {hint[0]!r}?" if hint else f"allowed keys: {', '.join(allowed)}"
+            lines.append(f"  - {where}: unknown key {key!r}; {fix}")
+        elif err["type"] == "missing":
+            lines.append(f"  - {where}: required key is missing; add it")
+        else:
+            lines.append(f"  - {where}: {err['msg']} (got {err.get('input')!r})")
+    return "\n".join(lines)
+
+
+# Which model sits under which key, to list the keys allowed where a typo was made.
+_CHILDREN: dict[tuple[type, str], Any] = {
+    (Course, "paths"): Paths,
+    (Course, "limits"): Limits,
+    (Course, "assignments"): Assignment,
+    (Assignment, "notebooks"): Notebook,
+    (Notebook, "problems"): dict,  # problem name -> Problem
+}
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Course
+    for part in loc:
+        if isinstance(part, int):
+            continue  # a list index
+        model = Problem if model is dict else _CHILDREN.get((model, part))
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [k for k in model.model_fields if k != "root"]
+    return []
+
+
+def _check_unique(course: Course) -> list[str]:
+    problems: list[str] = []
+    seen_assignments: set[str] = set()
+    for a in course.assignments:
+        if a.name in seen_assignments:
+            problems.append(f"assignment {a.name!r} is listed twice; keep one")
+        seen_assignments.add(a.name)
+        seen: dict[str, str] = {}
+        for nb in a.notebooks:
+            for grade_id in nb.problems:
+                if grade_id in seen:
+                    problems.append(
+                        f"{a.name}: problem {grade_id!r} is in both {seen[grade_id]} and "
+                        f"{nb.file}; a grade_id must be unique within an assignment"
+                    )
+                seen[grade_id] = nb.file
+    return problems
+
+
+def _check_against_sources(course: Course) -> list[str]:
+    from .notebook_cells import solution_cells
+
+    problems: list[str] = []
+    for a in course.assignments:
+        for nb in a.notebooks:
+            src = course.source_notebook(a.name, nb.file)
+            if not src.is_file():
+                problems.append(
+                    f"assignments.{a.name}.notebooks.{nb.file}: {src} does not exist; "
+                    "fix the file name or add the notebook"
+                )
+                continue
+            found = solution_cells(src)
+            for grade_id in nb.problems:
+                if grade_id not in found:
+                    problems.append(
+                        f"{a.name}/{nb.file}: problem {grade_id!r} has no solution cell with "
+                        f"that grade_id in {src.name}; add one or remove the problem"
+                    )
+            for grade_id in found:
+                if grade_id not in nb.problems:
+                    problems.append(
+                        f"{a.name}/{nb.file}: solution cell {grade_id!r} is not a problem in "
+                        f"{CONFIG_NAME}; add it under problems: with its points"
+                    )
+    return problems

@@ -1,0 +1,59 @@
+"""The kit's exception tree.
+
+    CourseKitError                 anything the kit reports as a failure
+    ├── ConfigError                course.yml is missing or wrong
+    ├── NotebookError              a source or release notebook is unusable
+    ├── SandboxUnavailable         bubblewrap is missing and the weak mode was not accepted
+    ├── ValidationFailed           `course validate` found problems
+    └── StudentCodeError           a call into student code did not return a value
+        ├── StudentError           the student's code raised, or returned something not plain data
+        ├── CallTimeout            the call ran past its time limit
+        └── WorkerCrashed          the sandboxed worker died (exit, signal, memory)
+
+StudentCodeError and its children are expected during grading: they fail a test,
+never the batch. Everything else means the kit itself (or its configuration) is wrong.
+"""
+
+from __future__ import annotations
+
+
+class CourseKitError(Exception):
+    """Base class of every error the kit raises on purpose."""
+
+
+class ConfigError(CourseKitError):
+    """course.yml cannot be used; the message names the file, the key and the fix."""
+
+
+class NotebookError(CourseKitError):
+    """A notebook of the course (not a submission) is missing or malformed."""
+
+
+class SandboxUnavailable(CourseKitError):
+    """bubblewrap cannot be used and the instructor did not accept the weak mode."""
+
+
+class ValidationFailed(CourseKitError):
+    """`course validate` found problems; `problems` lists them."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(
+            f"{len(problems)} problem(s) found:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+class StudentCodeError(CourseKitError):
+    """A call into student code did not produce a value."""
+
+
+class StudentError(StudentCodeError):
+    """The student's code raised an exception or returned something that is not plain data."""
+
+
+class CallTimeout(StudentCodeError):
+    """The student's function ran past its time limit; the worker was restarted."""
+
+
+class WorkerCrashed(StudentCodeError):
+    """The sandboxed worker died (exit, kill, out of memory) during a call."""

@@ -1,0 +1,239 @@
+"""The sandboxed worker: executes a student's notebook, then serves calls from graders.
+
+Runs as a plain script inside bubblewrap:
+`python -I worker.py --uid N --limits JSON --requests-fd R --replies-fd W`.
+Requests arrive as JSON lines on fd R and replies leave on fd W; fd 0 is /dev/null
+so `input()` in student code cannot eat a request. Heavy libraries are imported
+before the first request, so a pre-started worker hides their import time.
+
+Messages (host -> worker):
+  {"op": "run", "cells": [{"label": str, "source": str}, ...]}
+      replies {"event": "cell_start", "index": i} before each cell and
+      {"event": "cell_end", "index": i, "ok": bool, "error": str, "output": str} after it,
+      then {"event": "run_done"}.
+  {"op": "call", "id": int, "name": str, "args": [...], "kwargs": {...}}
+      replies {"event": "call_done", "id": int, "ok": bool, "value", "args", "kwargs",
+               "output", "error", "traceback"}.
+Everything the worker sends is checked again on the host: this process is untrusted
+as soon as the first student cell runs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import resource
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from protocol import (  # noqa: E402
+    ProtocolError,
+    RemoteFunction,
+    StudentRef,
+    Unencodable,
+    decode,
+    dumps,
+    encode,
+)
+
+REPLIES_FD = 4  # set from --replies-fd in main()
+_write = os.write  # bound early: student code may monkeypatch the os module
+
+
+def send(message: dict) -> None:
+    data = (dumps(message) + "\n").encode()
+    while data:
+        data = data[_write(REPLIES_FD, data):]
+
+
+class BoundedOutput(io.TextIOBase):
+    """Keeps the first LIMIT characters written to it; counts and drops the rest."""
+
+    def __init__(self, limit: int):
+        self.limit, self.parts, self.size, self.dropped = limit, [], 0, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s) -> int:
+        s = str(s)
+        room = self.limit - self.size
+        if room > 0:
+            self.parts.append(s[:room])
+            self.size += min(len(s), room)
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def text(self) -> str:
+        out = "".join(self.parts)
+        if self.dropped:
+            out += f"\n[... {self.dropped} more characters of output were dropped]"
+        return out
+
+
+def drop_privileges(uid: int) -> None:
+    """As root inside bubblewrap, become an unprivileged uid before any student code."""
+    if os.getuid() == 0 and uid > 0:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+
+
+def apply_limits(limits: dict) -> None:
+    mib = 1024 * 1024
+    for which, value in (
+        (resource.RLIMIT_AS, limits["memory_mb"] * mib),
+        (resource.RLIMIT_NPROC, limits["processes"]),
+        (resource.RLIMIT_FSIZE, limits["file_size_mb"] * mib),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        resource.setrlimit(which, (value, value))
+
+
+def make_shell():
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "nocolor"
+    config.InteractiveShell.xmode = "Plain"
+    return InteractiveShell.instance(config=config)
+
+
+def make_tensor(fields: dict, factory) -> object:
+    import torch
+
+    t = torch.tensor(fields["data"], dtype=getattr(torch, fields["dtype"]))
+    t = t.reshape(fields["shape"])
+    if fields["requires_grad"]:
+        t.requires_grad_(True)
+    if fields["grad"] is not None and t.requires_grad:
+        t.grad = factory(fields["grad"], factory)
+    return t
+
+
+class Worker:
+    def __init__(self, output_limit: int):
+        self.shell = make_shell()
+        self.output_limit = output_limit
+
+    def capture(self) -> BoundedOutput:
+        buffer = BoundedOutput(self.output_limit)
+        sys.stdout = sys.stderr = buffer
+        return buffer
+
+    def release(self) -> None:
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        try:
+            import matplotlib.pyplot as plt
+
+            plt.close("all")  # figures are never shown when grading; free them
+        except Exception:
+            pass
+
+    def run(self, cells: list) -> None:
+        for index, cell in enumerate(cells):
+            send({"event": "cell_start", "index": index})
+            buffer = self.capture()
+            try:
+                result = self.shell.run_cell(str(cell["source"]), store_history=False)
+                error = result.error_before_exec or result.error_in_exec
+            except BaseException as exc:  # SystemExit, KeyboardInterrupt raised past IPython
+                error = exc
+            finally:
+                self.release()
+            send({"event": "cell_end", "index": index, "ok": error is None,
+                  "error": "" if error is None else _one_line(error), "output": buffer.text()})
+        send({"event": "run_done"})
+
+    def resolve(self, value):
+        if isinstance(value, RemoteFunction):
+            import torch
+
+            return eval(value.source, {"torch": torch, "math": math})  # grader-written source
+        if isinstance(value, StudentRef):
+            return self.shell.user_ns.get(value.name)
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.resolve(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        return value
+
+    def call(self, request: dict) -> None:
+        reply = {"event": "call_done", "id": request.get("id"), "ok": False}
+        name = str(request.get("name"))
+        function = self.shell.user_ns.get(name)
+        if not callable(function):
+            reply["error"] = (f"NameError: the notebook does not define a function named "
+                              f"{name!r} (did a cell fail, or was it renamed?)")
+            send(reply)
+            return
+        args = self.resolve(decode(request.get("args", []), make_tensor))
+        kwargs = self.resolve(decode(request.get("kwargs", {}), make_tensor))
+        buffer = self.capture()
+        try:
+            value = function(*args, **kwargs)
+            reply.update(value=encode(value), args=encode(tuple(args)), kwargs=encode(kwargs),
+                         ok=True)
+        except Unencodable as exc:
+            reply["error"] = f"{name} returned {exc}"
+        except BaseException as exc:  # the student's code raised, possibly SystemExit
+            reply["error"] = _one_line(exc)
+            reply["traceback"] = "".join(traceback.format_exception(exc)[-12:])
+        finally:
+            self.release()
+        reply["output"] = buffer.text()
+        send(reply)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) < 2000 else text[:2000] + " ..."
+
+
+def main() -> None:
+    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+    limits = json.loads(args["--limits"])
+    drop_privileges(int(args.get("--uid", "0")))
+    apply_limits(limits)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    global REPLIES_FD
+    REPLIES_FD = int(args["--replies-fd"])
+    requests = os.fdopen(int(args["--requests-fd"]), "rb", buffering=0)
+
+    # Pay the heavy imports now, before a submission is assigned to this worker.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import torch  # noqa: F401
+    from fastai.torch_core import set_seed  # noqa: F401
+    from tqdm.auto import tqdm  # noqa: F401
+
+    worker = Worker(limits["output_kb"] * 1024)
+    send({"event": "ready"})
+    reader = io.BufferedReader(requests, buffer_size=1 << 16)
+    while True:
+        line = reader.readline()
+        if not line:
+            return  # the host closed the channel
+        try:
+            request = json.loads(line)
+            if request.get("op") == "run":
+                worker.run(request["cells"])
+            elif request.get("op") == "call":
+                worker.call(request)
+            else:
+                send({"event": "error", "error": f"unknown op {request.get('op')!r}"})
+        except (ProtocolError, ValueError, KeyError, TypeError) as exc:
+            send({"event": "error", "error": f"bad request: {exc}"})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""The host's handle on one sandboxed worker process: start, run cells, call, kill.
+
+Every reply is read with a deadline and size limit and decoded defensively; a
+worker that hangs, dies or garbles the channel is killed, and the caller gets
+CallTimeout or WorkerCrashed instead of a stuck batch.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Limits
+from .errors import CallTimeout, StudentError, WorkerCrashed
+from .sandbox import WORKER_DIR, Sandbox
+from .sandbox_worker.protocol import ProtocolError, decode, encode, loads
+
+MAX_MESSAGE = 256 * 1024 * 1024
+STARTUP_SECONDS = 90
+_uids = itertools.count()
+
+
+@dataclass
+class CellRun:
+    index: int
+    ok: bool
+    error: str = ""
+    output: str = ""
+    status: str = "ok"  # ok | error | timeout | crashed
+
+
+@dataclass
+class CallReply:
+    value: Any
+    args: tuple
+    kwargs: dict
+    output: str = ""
+
+
+@dataclass
+class SandboxedWorker:
+    sandbox: Sandbox
+    limits: Limits
+    make_tensor: Any
+    process: subprocess.Popen | None = None
+    home: Path | None = None
+    stray_output: list[bytes] = field(default_factory=list)
+
+    def start(self) -> SandboxedWorker:
+        """Spawn the worker; it imports the heavy libraries while we do other work."""
+        self.home = Path(tempfile.mkdtemp(prefix="course-kit-home-"))
+        uid = 0
+        if os.getuid() == 0:
+            uid = 61000 + (os.getpid() * 16 + next(_uids)) % 4000  # own uid: own process limit
+            os.chown(self.home, uid, uid)
+        self._req_r, self._req_w = os.pipe()
+        self._rep_r, self._rep_w = os.pipe()
+        limits = self.limits.model_dump(include={"memory_mb", "processes", "file_size_mb",
+                                                 "output_kb"})
+        argv = [str(WORKER_DIR / "worker.py"), "--uid", str(uid), "--limits", json.dumps(limits),
+                "--requests-fd", str(self._req_r), "--replies-fd", str(self._rep_w)]
+        self.process = subprocess.Popen(
+            self.sandbox.command(argv, self.home),
+            env=self.sandbox.env(self.home),
+            cwd=self.home,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(self._req_r, self._rep_w),
+            start_new_session=True,
+        )
+        os.close(self._req_r)
+        os.close(self._rep_w)
+        self._buffer = b""
+        self._drain = threading.Thread(target=self._drain_stdout, daemon=True)
+        self._drain.start()
+        self._ready = False
+        return self
+
+    def _drain_stdout(self) -> None:
+        # Output that bypasses Python's sys.stdout (C code, subprocesses): keep a little.
+        kept = 0
+        assert self.process and self.process.stdout
+        for chunk in iter(lambda: self.process.stdout.read1(65536), b""):
+            if kept < 65536:
+                self.stray_output.append(chunk[: 65536 - kept])
+                kept += len(chunk)
+
+    # ------------------------------------------------------------------ channel
+    def _send(self, message: dict) -> None:
+        try:
+            os.write(self._req_w, (json.dumps(message) + "\n").encode())
+        except OSError:
+            raise WorkerCrashed(self._death_reason()) from None
+
+    def _receive(self, deadline: float) -> dict:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._rep_r, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                if not selector.select(min(remaining, 1.0)):
+                    continue
+                chunk = os.read(self._rep_r, 1 << 20)
+                if not chunk:
+                    raise WorkerCrashed(self._death_reason())
+                self._buffer += chunk
+                if len(self._buffer) > MAX_MESSAGE:
+                    raise ProtocolError("reply larger than the protocol allows")
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        message = loads(line)
+        if type(message) is not dict or type(message.get("event")) is not str:
+            raise ProtocolError("reply is not an event")
+        return message
+
+    def wait_ready(self) -> None:
+        if self._ready:
+            return
+        try:
+            message = self._receive(time.monotonic() + STARTUP_SECONDS)
+        except TimeoutError:
+            self.kill()
+            raise WorkerCrashed("the sandboxed worker did not start in time") from None
+        if message.get("event") != "ready":
+            self.kill()
+            raise WorkerCrashed(f"the sandboxed worker failed to start: {message}")
+        self._ready = True
+
+    # ------------------------------------------------------------------ operations
+    def run_cells(self, sources: list[str], cell_seconds: float, total_seconds: float
+                  ) -> list[CellRun]:
+        """Run cells in order; stops at the first cell that hangs or kills the worker."""
+        self.wait_ready()
+        self._send({"op": "run", "cells": [{"source": s} for s in sources]})
+        runs: list[CellRun] = []
+        end = time.monotonic() + total_seconds
+        current = None
+        cell_end = end
+        while True:
+            try:
+                message = self._receive(min(cell_end, end))
+            except TimeoutError:
+                self.kill()
+                if current is not None:
+                    runs.append(CellRun(current, False, "the cell ran past its time limit "
+                                        f"({cell_seconds:.0f} s) and was stopped", "", "timeout"))
+                return runs
+            except (WorkerCrashed, ProtocolError) as exc:
+                self.kill()
+                if current is not None:
+                    runs.append(CellRun(current, False, str(exc), "", "crashed"))
+                return runs
+            event = message["event"]
+            if event == "cell_start" and type(message.get("index")) is int:
+                current, cell_end = message["index"], time.monotonic() + cell_seconds
+            elif event == "cell_end" and message.get("index") == current:
+                runs.append(CellRun(current, message.get("ok") is True,
+                                    str(message.get("error", ""))[:4000],
+                                    str(message.get("output", "")),
+                                    "ok" if message.get("ok") is True else "error"))
+                current = None
+            elif event == "run_done" and len(runs) == len(sources):
+                return runs
+            else:  # a forged or out-of-order event: trust nothing after it
+                self.kill()
+                runs.append(CellRun(current if current is not None else len(runs), False,
+                                    "the notebook wrote messages that imitate the grader's "
+                                    "protocol; execution was stopped", "", "crashed"))
+                return runs
+
+    def call(self, call_id: int, name: str, args: tuple, kwargs: dict, seconds: float
+             ) -> CallReply:
+        self.wait_ready()
+        self._send({"op": "call", "id": call_id, "name": name,
+                    "args": encode(list(args)), "kwargs": encode(dict(kwargs))})
+        try:
+            reply = self._receive(time.monotonic() + seconds)
+        except TimeoutError:
+            self.kill()
+            raise CallTimeout(f"{name}() did not return within {seconds:g} s "
+                              "(an infinite loop, or far too many steps?)") from None
+        except ProtocolError as exc:
+            self.kill()
+            raise WorkerCrashed(f"{name}(): the worker sent an invalid reply ({exc})") from None
+        except WorkerCrashed as exc:
+            raise WorkerCrashed(f"{name}(): {exc}") from None
+        if reply.get("event") != "call_done" or reply.get("id") != call_id:
+            self.kill()
+            raise WorkerCrashed(f"{name}(): the worker sent a reply out of turn "
+                                "(output imitating the grader's protocol?)")
+        output = str(reply.get("output", ""))
+        if reply.get("ok") is not True:
+            text = str(reply.get("error", "unknown error"))
+            tb = str(reply.get("traceback", ""))
+            raise StudentError(f"{text}\n{tb}".strip() + (f"\nprinted:\n{output}" if output else ""))
+        try:
+            value = decode(reply.get("value"), self.make_tensor)
+            args_after = decode(reply.get("args"), self.make_tensor)
+            kwargs_after = decode(reply.get("kwargs"), self.make_tensor)
+        except ProtocolError as exc:
+            raise StudentError(f"{name}() returned data the grader cannot read: {exc}") from None
+        if type(args_after) is not tuple or type(kwargs_after) is not dict:
+            raise StudentError(f"{name}(): the worker sent malformed arguments back")
+        return CallReply(value, args_after, kwargs_after, output)
+
+    # ------------------------------------------------------------------ teardown
+    def _death_reason(self) -> str:
+        code = self.process.poll() if self.process else None
+        if code is None:
+            try:
+                code = self.process.wait(timeout=2) if self.process else None
+            except subprocess.TimeoutExpired:
+                code = None
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else code
+            return f"the worker was killed by signal {name} (out of memory, or killed itself?)"
+        if code == 137:
+            return "the worker was killed (out of memory, or killed itself?)"
+        return f"the worker exited (exit code {code}; sys.exit or os._exit in student code?)"
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.process.kill()
+        if self.process:
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def close(self) -> None:
+        self.kill()
+        for fd in ("_req_w", "_rep_r"):
+            try:
+                os.close(getattr(self, fd))
+            except (OSError, AttributeError):
+                pass
+            setattr(self, fd, -1)
+        if self.home:
+            shutil.rmtree(self.home, ignore_errors=True)
+            self.home = None
+
