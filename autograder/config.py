@@ -74,6 +74,7 @@ class Paths(_Strict):
 
 class Limits(_Strict):
     call_seconds: float = Field(default=20, gt=0)
+    cell_seconds: float = Field(default=60, gt=0)
     notebook_seconds: float = Field(default=180, gt=0)
     memory_mb: int = Field(default=3072, ge=256)
     processes: int = Field(default=256, ge=16)

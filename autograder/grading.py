@@ -10,8 +10,9 @@ they were in the worker (requires_grad, leaf, grad) is `info(tensor)`.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import torch

@@ -204,7 +204,8 @@ class SandboxedWorker:
         if reply.get("ok") is not True:
             text = str(reply.get("error", "unknown error"))
             tb = str(reply.get("traceback", ""))
-            raise StudentError(f"{text}\n{tb}".strip() + (f"\nprinted:\n{output}" if output else ""))
+            printed = f"\nprinted:\n{output}" if output else ""
+            raise StudentError(f"{text}\n{tb}".strip() + printed)
         try:
             value = decode(reply.get("value"), self.make_tensor)
             args_after = decode(reply.get("args"), self.make_tensor)
@@ -224,7 +225,10 @@ class SandboxedWorker:
             except subprocess.TimeoutExpired:
                 code = None
         if code is not None and code < 0:
-            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else code
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = str(-code)
             return f"the worker was killed by signal {name} (out of memory, or killed itself?)"
         if code == 137:
             return "the worker was killed (out of memory, or killed itself?)"

@@ -1,0 +1,51 @@
+"""Course kit: nbgrader notebooks graded by hidden pytest graders in a bubblewrap sandbox.
+
+The public API (the `course` CLI is a thin layer over it):
+
+    load_course(root)                       -> Course          (course.yml, validated)
+    generate(course)                        -> timings          (release/ and solutions/)
+    validate(course)                        -> report lines     (raises ValidationFailed)
+    autograde(course, submitted, out, ...)  -> BatchResult      (grades.csv, results, feedback)
+
+Errors form one tree rooted at CourseKitError (see autograder.errors).
+"""
+
+from .errors import (
+    CallTimeout,
+    ConfigError,
+    CourseKitError,
+    NotebookError,
+    SandboxUnavailable,
+    StudentCodeError,
+    StudentError,
+    ValidationFailed,
+    WorkerCrashed,
+)
+
+
+def __getattr__(name: str):
+    # Lazy: `import autograder.grading` in graders must not pay for nbgrader/nbclient.
+    if name == "load_course":
+        from .config import load_course
+
+        return load_course
+    if name == "generate":
+        from .generate import generate
+
+        return generate
+    if name == "validate":
+        from .validate import validate
+
+        return validate
+    if name == "autograde":
+        from .autograde import autograde
+
+        return autograde
+    raise AttributeError(name)
+
+
+__all__ = [
+    "load_course", "generate", "validate", "autograde",
+    "CourseKitError", "ConfigError", "NotebookError", "SandboxUnavailable", "ValidationFailed",
+    "StudentCodeError", "StudentError", "CallTimeout", "WorkerCrashed",
+]

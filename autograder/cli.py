@@ -1,0 +1,93 @@
+"""The `course` command: a thin layer over the library (see autograder/__init__.py)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import CourseKitError, ValidationFailed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="course", description=__doc__)
+    parser.add_argument("--course", default=".", help="course directory (holds course.yml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="source -> release (nbgrader) and executed solutions")
+    p.add_argument("assignment", nargs="*", help="assignments (default: all)")
+
+    p = sub.add_parser("validate", help="what CI runs: metadata, sync, reference grading")
+    p.add_argument("--quick", action="store_true",
+                   help="skip executing and grading notebooks (metadata and sync only)")
+
+    p = sub.add_parser("autograde", help="grade SUBMITTED/<student>/<assignment>/*.ipynb")
+    p.add_argument("submitted", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--seed", type=int, help="replay a grading with this seed")
+    p.add_argument("--dask-scheduler", help="tcp://HOST:PORT of a Dask cluster to grade on")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="grade without bubblewrap (student code can reach your files and "
+                        "network; see SECURITY.md)")
+    p.add_argument("--gradebook", help="also write scores into this nbgrader gradebook "
+                                       "(sqlite:///path/gradebook.db or a file path)")
+
+    p = sub.add_parser("check", help="run a notebook's visible tests locally")
+    p.add_argument("notebook", type=Path)
+
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ValidationFailed as exc:
+        print(f"course validate: FAILED\n{exc}", file=sys.stderr)
+        return 1
+    except CourseKitError as exc:
+        print(f"course {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from .config import load_course
+
+    if args.command == "check":
+        from .check import check_notebook
+
+        return check_notebook(args.notebook, Path(args.course))
+    course = load_course(args.course)
+    if args.command == "generate":
+        from .generate import generate
+
+        timings = generate(course, args.assignment or None)
+        print(f"solutions executed in {sum(timings.values()):.1f} s in total")
+        return 0
+    if args.command == "validate":
+        from .validate import validate
+
+        for line in validate(course, quick=args.quick):
+            print(line)
+        print("course validate: OK")
+        return 0
+    if args.command == "autograde":
+        from .autograde import autograde
+        from .report import summary_table
+
+        batch = autograde(course, args.submitted, args.out, workers=args.workers, seed=args.seed,
+                          unsafe_no_sandbox=args.unsafe_no_sandbox,
+                          dask_scheduler=args.dask_scheduler)
+        if args.gradebook:
+            from .gradebook import write_gradebook
+
+            write_gradebook(course, batch.results, args.gradebook)
+        print(summary_table(course, batch.results))
+        print(f"\ngraded {batch.graded} submission(s), reused {batch.reused} finished earlier; "
+              f"grades in {args.out / 'grades.csv'}")
+        if batch.kit_errors:
+            print("the kit failed on:\n" + "\n".join(batch.kit_errors), file=sys.stderr)
+            return 2
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Step 3, execute: run a restored notebook in a sandboxed worker, surviving bad cells.
+
+Demo cells are skipped. A cell that hangs or kills the worker is recorded and
+skipped on a fresh worker, which replays the cells before it; so one bad cell
+costs that cell, not the notebook. The live worker then serves the graders'
+calls; if a call kills it, the same replay brings up a new one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import nbformat
+
+from .config import Limits
+from .errors import WorkerCrashed
+from .notebook_cells import grade_id, is_demo
+from .worker_client import CallReply, SandboxedWorker
+
+MAX_RESTARTS = 8  # per notebook: bounds what a worker-killing submission costs the batch
+
+
+@dataclass
+class CellOutcome:
+    label: str  # grade_id, or "cell N" for cells without one
+    status: str  # ok | error | timeout | crashed | skipped (demo)
+    error: str = ""
+    output: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+class WorkerPool:
+    """Hands out started workers, keeping one spare warming up (imports take seconds)."""
+
+    def __init__(self, start: Callable[[], SandboxedWorker]):
+        self._start = start
+        self._spare: SandboxedWorker | None = None
+        self._lock = threading.Lock()
+
+    def take(self) -> SandboxedWorker:
+        with self._lock:
+            worker, self._spare = self._spare, None
+        if worker is None or (worker.process and worker.process.poll() is not None):
+            worker = self._start()
+        self.prepare()
+        return worker
+
+    def prepare(self) -> None:
+        with self._lock:
+            if self._spare is None:
+                self._spare = self._start()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._spare:
+                self._spare.close()
+            self._spare = None
+
+
+@dataclass
+class Execution:
+    """A notebook executed in a worker, kept alive to answer the graders' calls."""
+
+    pool: WorkerPool
+    limits: Limits
+    sources: list[str]
+    labels: list[str]
+    outcomes: list[CellOutcome] = field(default_factory=list)
+    worker: SandboxedWorker | None = None
+    bad: set[int] = field(default_factory=set)  # cells that hung or killed a worker
+    restarts: int = 0
+    _calls: int = 0
+
+    def run(self) -> None:
+        """Execute every cell once; cells that break the worker are skipped on a new one."""
+        results: dict[int, CellOutcome] = {}
+        while True:
+            todo = [i for i in range(len(self.sources)) if i not in self.bad]
+            self.worker = self.pool.take()
+            runs = self.worker.run_cells([self.sources[i] for i in todo],
+                                         self.limits.cell_seconds, self.limits.notebook_seconds)
+            for run in runs:
+                index = todo[run.index]
+                results[index] = CellOutcome(self.labels[index], run.status, run.error, run.output)
+                if run.status in ("timeout", "crashed"):
+                    self.bad.add(index)
+            if len(runs) == len(todo) and all(r.status in ("ok", "error") for r in runs):
+                break
+            self.worker.close()
+            self.restarts += 1
+            if self.restarts >= MAX_RESTARTS or not runs:  # hopeless: stop replaying
+                self.worker = None
+                break
+        self.outcomes = [results.get(i, CellOutcome(self.labels[i], "not run"))
+                         for i in range(len(self.sources))]
+
+    def call(self, name: str, args: tuple, kwargs: dict) -> CallReply:
+        if self.worker is None or (self.worker.process and self.worker.process.poll() is not None):
+            self._replay()
+        assert self.worker is not None
+        self._calls += 1
+        try:
+            return self.worker.call(self._calls, name, args, kwargs, self.limits.call_seconds)
+        except Exception:
+            if self.worker.process and self.worker.process.poll() is not None:
+                self.worker.close()
+                self.worker = None  # the next call replays the notebook on a new worker
+            raise
+
+    def _replay(self) -> None:
+        if self.restarts >= MAX_RESTARTS:
+            raise WorkerCrashed("the notebook crashed its worker too many times; "
+                                "remaining calls were not attempted")
+        self.restarts += 1
+        self.worker = self.pool.take()
+        todo = [i for i in range(len(self.sources)) if i not in self.bad]
+        self.worker.run_cells([self.sources[i] for i in todo], self.limits.cell_seconds,
+                              self.limits.notebook_seconds)
+
+    def close(self) -> None:
+        if self.worker:
+            self.worker.close()
+            self.worker = None
+
+
+def execute(notebook: nbformat.NotebookNode, pool: WorkerPool, limits: Limits) -> Execution:
+    sources, labels, skipped = [], [], []
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        label = grade_id(cell) or f"cell {number}"
+        if is_demo(cell):
+            skipped.append(CellOutcome(label, "skipped", "demo cell: not run when grading"))
+            continue
+        sources.append(str(cell.source))
+        labels.append(label)
+    execution = Execution(pool, limits, sources, labels)
+    execution.run()
+    execution.outcomes = skipped + execution.outcomes
+    return execution

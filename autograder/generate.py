@@ -1,0 +1,94 @@
+"""`course generate`: source -> release (nbgrader) and source -> executed solutions.
+
+The release is made by nbgrader's own generate_assignment, in a scratch copy of
+the course so that nbgrader's gradebook and logs never land in the repository.
+Solutions are executed with nbclient; timing metadata and progress bars are left
+out so that running generate twice changes no byte.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from .config import Course
+from .errors import NotebookError
+
+SOLUTION_TIMEOUT = 600  # per cell, seconds
+
+
+def build_release(course: Course, assignment: str, dest: Path) -> list[Path]:
+    """Run nbgrader generate_assignment on ASSIGNMENT; write the notebooks into DEST."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+
+    spec = course.assignment(assignment)
+    with tempfile.TemporaryDirectory(prefix="course-kit-nbgrader-") as scratch:
+        root = Path(scratch)
+        shutil.copytree(course.path("source") / assignment, root / "source" / assignment)
+        config = Config()
+        config.CourseDirectory.root = str(root)
+        config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+        config.Application.log_level = "ERROR"
+        # nbgrader runs alembic for its gradebook; it must be on PATH.
+        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+        result = NbGraderAPI(config=config).generate_assignment(assignment, force=True)
+        if not result.get("success"):
+            raise NotebookError(f"nbgrader generate_assignment failed for {assignment}:\n"
+                                f"{result.get('error') or result.get('log')}")
+        dest.mkdir(parents=True, exist_ok=True)
+        written = []
+        for nb in spec.notebooks:
+            target = dest / nb.file
+            shutil.copyfile(root / "release" / assignment / nb.file, target)
+            written.append(target)
+        return written
+
+
+def execute_solution(source: Path, dest: Path) -> float:
+    """Execute SOURCE top to bottom into DEST; returns the seconds it took."""
+    nb = nbformat.read(str(source), as_version=4)
+    env_before = dict(os.environ)
+    os.environ.update({"TQDM_DISABLE": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                       "PYTHONHASHSEED": "0"})
+    started = time.perf_counter()
+    try:
+        with tempfile.TemporaryDirectory(prefix="course-kit-solution-") as cwd:
+            client = NotebookClient(nb, timeout=SOLUTION_TIMEOUT, kernel_name="python3",
+                                    resources={"metadata": {"path": cwd}}, record_timing=False)
+            client.execute()
+    except CellExecutionError as exc:
+        raise NotebookError(f"{source}: the reference solution fails when executed:\n{exc}") \
+            from None
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)
+    seconds = time.perf_counter() - started
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(dest))
+    return seconds
+
+
+def generate(course: Course, assignments: list[str] | None = None,
+             log=print) -> dict[str, float]:
+    """Write release/ and solutions/ for ASSIGNMENTS (default: all); returns solution timings."""
+    timings: dict[str, float] = {}
+    for name in assignments or [a.name for a in course.assignments]:
+        spec = course.assignment(name)
+        release = course.path("release") / name
+        for path in build_release(course, name, release):
+            log(f"release    {path.relative_to(course.root)}")
+        for nb in spec.notebooks:
+            dest = course.path("solutions") / name / nb.file
+            seconds = execute_solution(course.source_notebook(name, nb.file), dest)
+            timings[f"{name}/{nb.file}"] = seconds
+            log(f"solutions  {dest.relative_to(course.root)}  (executed in {seconds:.1f} s)")
+    return timings

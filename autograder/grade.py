@@ -1,0 +1,135 @@
+"""Step 4, grade: run the hidden pytest graders in this (trusted) process.
+
+Student code never runs here: the `student` fixture forwards each call to the
+sandboxed worker of an Execution. pytest runs in-process (no new Python process
+per test or per notebook); a plugin object supplies the fixtures and collects
+one TestResult per test.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from .errors import CourseKitError
+from .grading import Student
+from .worker_client import CallReply
+
+MESSAGE_LIMIT = 2000
+
+
+@dataclass
+class TestResult:
+    problem: str
+    name: str
+    passed: bool
+    message: str
+    duration: float
+    points: float = 0.0  # filled in by the score step
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class GraderError(CourseKitError):
+    """The hidden graders themselves are broken (collection error, missing marker)."""
+
+
+def grader_file(graders_dir: Path, assignment: str, notebook_stem: str) -> Path:
+    """graders/<assignment>/test_<stem with - as _>.py holds a notebook's hidden tests."""
+    return graders_dir / assignment / f"test_{notebook_stem.replace('-', '_')}.py"
+
+
+class _Plugin:
+    def __init__(self, send: Callable[[str, tuple, dict], CallReply], seed: int):
+        self.send, self.seed = send, seed
+        self.results: list[TestResult] = []
+        self.problems: dict[str, str] = {}
+        self.errors: list[str] = []
+
+    @pytest.fixture
+    def student(self) -> Student:
+        return Student(self.send)
+
+    @pytest.fixture
+    def seed(self) -> int:
+        return self.seed
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> torch.Generator:
+        # Fresh inputs per grading seed, stable per test: a grading can be replayed.
+        return torch.Generator().manual_seed(zlib.crc32(f"{self.seed}:{request.node.nodeid}"
+                                                        .encode()))
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "problem(grade_id): the problem a test grades")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            marks = list(item.iter_markers("problem"))
+            if len(marks) != 1 or not marks[0].args:
+                self.errors.append(f"{item.nodeid}: needs exactly one @problem(grade_id) marker")
+            else:
+                self.problems[item.nodeid] = str(marks[0].args[0])
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.results.append(TestResult(
+                problem=self.problems.get(report.nodeid, "?"),
+                name=report.nodeid.split("::")[-1],
+                passed=report.passed,
+                message="" if report.passed else _student_message(report),
+                duration=round(report.duration, 4),
+            ))
+
+
+def _student_message(report: pytest.TestReport) -> str:
+    """The failure in plain words: the exception line(s), not the hidden test's code."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr).splitlines()[-1]
+    # pytest appends the assert expression after the message; keep the human part.
+    text = text.split("\nassert ")[0].strip()
+    for prefix, plain in _PLAIN_PREFIXES:
+        if text.startswith(prefix):
+            text = plain + text[len(prefix):]
+            break
+    return text[:MESSAGE_LIMIT]
+
+
+_PLAIN_PREFIXES = (
+    ("AssertionError: ", ""),
+    ("autograder.errors.StudentError: ", "your code raised an error: "),
+    ("autograder.errors.CallTimeout: ", "too slow: "),
+    ("autograder.errors.WorkerCrashed: ", "your code stopped the grader's worker: "),
+)
+
+
+def run_graders(test_file: Path, send: Callable[[str, tuple, dict], CallReply], seed: int
+                ) -> list[TestResult]:
+    if not test_file.is_file():
+        raise GraderError(f"hidden graders not found: {test_file}")
+    plugin = _Plugin(send, seed)
+    args = [str(test_file), "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+            "--import-mode=importlib", "-o", "python_files=test_*.py", "--rootdir",
+            str(test_file.parent), "-c", "/dev/null",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    sink = io.StringIO()
+    with redirect_stdout(sink), redirect_stderr(sink):
+        code = pytest.main(args, plugins=[plugin])
+    if plugin.errors or code not in (0, 1):
+        detail = "\n".join(plugin.errors) or sink.getvalue()[-3000:]
+        raise GraderError(f"the hidden graders in {test_file} could not run (pytest exit {code}):"
+                          f"\n{detail}")
+    return plugin.results
