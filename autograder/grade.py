@@ -50,23 +50,23 @@ def grader_file(graders_dir: Path, assignment: str, notebook_stem: str) -> Path:
 
 class _Plugin:
     def __init__(self, send: Callable[[str, tuple, dict], CallReply], seed: int):
-        self.send, self.seed = send, seed
+        self._send, self._seed = send, seed  # not `seed`: that name is a fixture
         self.results: list[TestResult] = []
         self.problems: dict[str, str] = {}
         self.errors: list[str] = []
 
     @pytest.fixture
     def student(self) -> Student:
-        return Student(self.send)
+        return Student(self._send)
 
     @pytest.fixture
     def seed(self) -> int:
-        return self.seed
+        return self._seed
 
     @pytest.fixture
     def rng(self, request: pytest.FixtureRequest) -> torch.Generator:
         # Fresh inputs per grading seed, stable per test: a grading can be replayed.
-        return torch.Generator().manual_seed(zlib.crc32(f"{self.seed}:{request.node.nodeid}"
+        return torch.Generator().manual_seed(zlib.crc32(f"{self._seed}:{request.node.nodeid}"
                                                         .encode()))
 
     def pytest_configure(self, config: pytest.Config) -> None:

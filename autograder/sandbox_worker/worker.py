@@ -174,22 +174,35 @@ class Worker:
                               f"{name!r} (did a cell fail, or was it renamed?)")
             send(reply)
             return
-        args = self.resolve(decode(request.get("args", []), make_tensor))
-        kwargs = self.resolve(decode(request.get("kwargs", {}), make_tensor))
+        raw_args = decode(request.get("args", []), make_tensor)
+        raw_kwargs = decode(request.get("kwargs", {}), make_tensor)
+        args, kwargs = self.resolve(raw_args), self.resolve(raw_kwargs)
         buffer = self.capture()
         try:
             value = function(*args, **kwargs)
-            reply.update(value=encode(value), args=encode(tuple(args)), kwargs=encode(kwargs),
-                         ok=True)
+            reply["value"] = encode(value)
         except Unencodable as exc:
             reply["error"] = f"{name} returned {exc}"
         except BaseException as exc:  # the student's code raised, possibly SystemExit
             reply["error"] = _one_line(exc)
             reply["traceback"] = "".join(traceback.format_exception(exc)[-12:])
+        else:
+            # The arguments as they are now (in-place updates); functions go back as markers.
+            try:
+                reply["args"] = encode(tuple(_unresolve(a, r) for a, r in zip(args, raw_args)))
+                reply["kwargs"] = encode({k: _unresolve(v, raw_kwargs[k])
+                                          for k, v in kwargs.items()})
+                reply["ok"] = True
+            except Unencodable as exc:
+                reply["error"] = f"{name} left an argument that is not plain data: {exc}"
         finally:
             self.release()
         reply["output"] = buffer.text()
         send(reply)
+
+
+def _unresolve(value, raw):
+    return raw if isinstance(raw, (RemoteFunction, StudentRef)) else value
 
 
 def _one_line(exc: BaseException) -> str:
