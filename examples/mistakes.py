@@ -1,0 +1,81 @@
+"""Typical student mistakes, as replacement solution cells (grade_id -> cell source).
+
+Used to build the example class (examples/submitted/) and by the kit's tests, which
+check that each mistake loses exactly the problems listed in LOSES.
+"""
+
+MISTAKES: dict[str, dict[str, str]] = {
+    # mse with sum instead of mean
+    "mse-sum": {
+        "mse": '''def mse(preds, targets):
+    return ((preds - targets) ** 2).sum()
+''',
+    },
+    # the lecture's first step-5 cell: steps by the parameters, not the gradient
+    "lecture-step-bug": {
+        "apply_step": '''def apply_step(params, t, y, lr):
+    loss = mse(quadratic(t, params), y)
+    loss.backward()
+    params.data -= lr * params.data
+    params.grad = None
+    return loss.item()
+''',
+    },
+    # forgetting to reset the gradient: it accumulates over steps
+    "forgot-grad-reset": {
+        "apply_step": '''def apply_step(params, t, y, lr):
+    loss = mse(quadratic(t, params), y)
+    loss.backward()
+    params.data -= lr * params.grad.data
+    return loss.item()
+''',
+    },
+    # hard-coded lecture values: pass the visible checks, fail on fresh inputs
+    "hard-coded": {
+        "grad_of_square": '''def grad_of_square(x0):
+    return torch.tensor(6.0)
+''',
+        "init_params": '''def init_params(seed=666):
+    return torch.tensor([-2.1188, 0.0635, -1.4555]).requires_grad_()
+''',
+    },
+    # closed-form least squares instead of gradient descent
+    "closed-form-fit": {
+        "fit_linear_regression": '''def fit_linear_regression(X, y, lr=0.1, n_steps=1000):
+    A = torch.cat([X, torch.ones(len(X), 1)], dim=1)
+    solution = torch.linalg.lstsq(A, y.unsqueeze(1)).solution.squeeze(1)
+    theta, theta0 = solution[:-1], solution[-1]
+    loss = ((X @ theta + theta0 - y) ** 2).mean().item()
+    return theta, theta0, [loss] * n_steps
+''',
+    },
+    # gradient() that turns on requires_grad of the caller's tensor and leaves .grad behind
+    "mutating-gradient": {
+        "gradient": '''def gradient(f, x):
+    x.requires_grad_(True)
+    f(x).backward()
+    return x.grad.detach()
+''',
+    },
+    # make_linear_data that ignores its seed (global RNG)
+    "unseeded-data": {
+        "make_linear_data": '''def make_linear_data(n, d, noise=0.1, seed=0):
+    X = torch.randn(n, d)
+    theta = torch.randn(d)
+    theta0 = torch.randn(())
+    y = X @ theta + theta0 + noise * torch.randn(n)
+    return X, y, theta, theta0
+''',
+    },
+}
+
+# The problems each mistake must lose (all others keep full marks).
+LOSES: dict[str, set[str]] = {
+    "mse-sum": {"mse", "loss_and_grad", "apply_step", "train", "train_until"},
+    "lecture-step-bug": {"apply_step", "train", "train_until"},
+    "forgot-grad-reset": {"apply_step", "train", "train_until"},
+    "hard-coded": {"grad_of_square", "init_params"},
+    "closed-form-fit": {"fit_linear_regression"},
+    "mutating-gradient": {"gradient"},
+    "unseeded-data": {"make_linear_data"},
+}

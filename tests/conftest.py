@@ -1,0 +1,44 @@
+"""Shared fixtures: the repository's course, scratch copies of it, and the `course` CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "examples"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+COURSE_BIN = Path(sys.executable).parent / "course"
+
+
+@pytest.fixture(scope="session")
+def course():
+    from autograder.config import load_course
+
+    return load_course(ROOT)
+
+
+@pytest.fixture
+def course_copy(tmp_path: Path) -> Path:
+    """A scratch copy of the course (config, notebooks, graders) that a test may break."""
+    dest = tmp_path / "course"
+    dest.mkdir()
+    shutil.copy(ROOT / "course.yml", dest)
+    for folder in ("source", "release", "solutions"):
+        shutil.copytree(ROOT / folder, dest / folder)
+    shutil.copytree(ROOT / "autograder" / "graders", dest / "autograder" / "graders",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def run_course(*args: str, cwd: Path = ROOT, timeout: float = 900
+               ) -> subprocess.CompletedProcess[str]:
+    """Run the `course` console script as a user would."""
+    env = {**os.environ, "PATH": f"{COURSE_BIN.parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run([str(COURSE_BIN), *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)

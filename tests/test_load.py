@@ -1,0 +1,52 @@
+"""Broken files become a reason a student can act on, never a crash."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from autograder.load import load_submission
+
+from .conftest import FIXTURES
+
+BROKEN = FIXTURES / "broken"
+
+
+@pytest.mark.parametrize(("name", "words"), [
+    ("truncated-json.ipynb", "invalid JSON"),
+    ("empty-file.ipynb", "is empty"),
+    ("python-script.ipynb", "script renamed to .ipynb"),
+    ("json-not-notebook.ipynb", "not a Jupyter notebook"),
+])
+def test_broken_files_get_a_reason(name, words):
+    loaded = load_submission(BROKEN / name)
+    assert loaded.notebook is None
+    assert words in loaded.reason and name in loaded.reason
+
+
+def test_a_missing_notebook_is_reported_as_not_submitted(tmp_path):
+    loaded = load_submission(tmp_path / "02-seven-steps.ipynb")
+    assert loaded.notebook is None and "was not submitted" in loaded.reason
+
+
+def test_an_old_nbformat_notebook_is_upgraded():
+    loaded = load_submission(BROKEN / "nbformat-v3.ipynb")
+    assert loaded.notebook is not None
+    assert loaded.notebook.nbformat == 4
+    assert "def linear_model" in loaded.notebook.cells[0].source
+
+
+def test_outputs_are_dropped_on_load(tmp_path):
+    """A notebook full of outputs (here 50 MB) loads, and its outputs are not kept."""
+    big = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{
+        "cell_type": "code", "id": "big", "metadata": {}, "execution_count": 1,
+        "source": "print('x')",
+        "outputs": [{"output_type": "stream", "name": "stdout", "text": "x" * (50 * 2**20)}],
+    }]}
+    path: Path = tmp_path / "50MB-of-outputs.ipynb"
+    path.write_text(json.dumps(big))
+    loaded = load_submission(path)
+    assert loaded.notebook is not None
+    assert loaded.notebook.cells[0].outputs == []
