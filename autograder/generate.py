@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from jupyter_client import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -57,12 +58,15 @@ def execute_solution(source: Path, dest: Path) -> float:
     """Execute SOURCE top to bottom into DEST; returns the seconds it took."""
     nb = nbformat.read(str(source), as_version=4)
     env_before = dict(os.environ)
-    os.environ.update({"TQDM_DISABLE": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    os.environ.update({"MPLBACKEND": "module://matplotlib_inline.backend_inline",
                        "PYTHONHASHSEED": "0"})
     started = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="course-kit-solution-") as cwd:
-            client = NotebookClient(nb, timeout=SOLUTION_TIMEOUT, kernel_name="python3",
+            # IPC transport: the kernel talks over local sockets, not TCP ports.
+            manager = KernelManager(kernel_name="python3", transport="ipc",
+                                    ip=str(Path(cwd) / "kernel"))
+            client = NotebookClient(nb, km=manager, timeout=SOLUTION_TIMEOUT,
                                     resources={"metadata": {"path": cwd}}, record_timing=False)
             client.execute()
     except CellExecutionError as exc:
@@ -72,9 +76,19 @@ def execute_solution(source: Path, dest: Path) -> float:
         os.environ.clear()
         os.environ.update(env_before)
     seconds = time.perf_counter() - started
+    _drop_widgets(nb)
     dest.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(dest))
     return seconds
+
+
+def _drop_widgets(nb: nbformat.NotebookNode) -> None:
+    """Progress-bar widgets carry random model ids and show nothing in a static notebook."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs
+                            if "application/vnd.jupyter.widget-view+json" not in o.get("data", {})]
 
 
 def generate(course: Course, assignments: list[str] | None = None,

@@ -93,14 +93,14 @@ def _restore_locked(mine: Any, src: Any, changes: list[Change]) -> Any:
         changes.append(Change("restored", gid, f"{what} cell was deleted; restored from source"))
     elif mine.get("source") != src.get("source") or mine.get("cell_type") != src.cell_type:
         changes.append(Change("restored", gid, f"{what} cell was edited; restored from source"))
-    elif nbgrader(mine) != nbgrader(src):
+    elif not _same_metadata(mine, src):
         changes.append(Change("metadata", gid, _metadata_detail(mine, src)))
     return copy.deepcopy(src)
 
 
 def _restore_solution(mine: Any, src: Any, changes: list[Change]) -> Any:
     gid = grade_id(src)
-    if nbgrader(mine) != nbgrader(src):
+    if not _same_metadata(mine, src):
         changes.append(Change("metadata", gid, _metadata_detail(mine, src)))
     text = mine.get("source", "")
     text = "".join(text) if isinstance(text, list) else str(text)
@@ -114,8 +114,17 @@ def _restore_solution(mine: Any, src: Any, changes: list[Change]) -> Any:
     return cell
 
 
+# The nbgrader keys that decide grading; nbgrader itself adds others (checksum, cell_type).
+_GRADING_KEYS = ("grade", "grade_id", "locked", "points", "solution", "task")
+
+
+def _same_metadata(mine: Any, src: Any) -> bool:
+    return all(nbgrader(mine).get(k) == nbgrader(src).get(k) for k in _GRADING_KEYS)
+
+
 def _metadata_detail(mine: Any, src: Any) -> str:
-    theirs, ours = nbgrader(mine), nbgrader(src)
+    theirs = {k: nbgrader(mine).get(k) for k in _GRADING_KEYS}
+    ours = {k: nbgrader(src).get(k) for k in _GRADING_KEYS}
     diffs = [f"{k}: {theirs.get(k)!r} -> {ours.get(k)!r}" for k in sorted(set(theirs) | set(ours))
              if theirs.get(k) != ours.get(k)]
     return "nbgrader metadata changed; restored (" + ", ".join(diffs) + ")"

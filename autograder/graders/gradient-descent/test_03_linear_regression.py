@@ -30,14 +30,14 @@ def _fmt(xs, k=6):
     return "[" + s + (", ..." if len(xs) > k else "") + "]"
 
 
-def _grader_data(rng, n_min=80, n_max=150, d_min=2, d_max=4):
+def _grader_data(rng, n_min=80, n_max=150, d_min=2, d_max=4, noise_max=0.3):
     """Well-conditioned regression data made by the grader."""
     n = _randint(rng, n_min, n_max)
     d = _randint(rng, d_min, d_max)
     X = torch.randn(n, d, generator=rng)
     theta = torch.randn(d, generator=rng)
     theta0 = torch.randn((), generator=rng)
-    noise = _uniform(rng, 0.05, 0.3)
+    noise = _uniform(rng, 0.05, noise_max)
     y = X @ theta + theta0 + noise * torch.randn(n, generator=rng)
     return X, y
 
@@ -230,7 +230,7 @@ def test_make_linear_data_no_noise_is_exactly_linear(student, rng):
 
 @problem("make_linear_data")
 def test_make_linear_data_standard_normal(student, rng):
-    n, d = 300, 200
+    n, d = 150, 400
     X, _, theta, _ = _unpack_data(
         student.make_linear_data(n, d, seed=_randint(rng, 0, 10_000)))
     for name, v, tol in (("X", X, 0.05), ("theta", theta, 0.3)):
@@ -432,9 +432,9 @@ def test_fit_does_not_modify_inputs(student, rng):
 # --------------------------------------------------------- sgd_linear_regression
 
 
-def _sgd_case(rng):
+def _sgd_case(rng, noise_max=0.3):
     """Data with n not a multiple of the batch size."""
-    X, y = _grader_data(rng, n_min=90, n_max=200)
+    X, y = _grader_data(rng, n_min=90, n_max=200, noise_max=noise_max)
     n = len(X)
     while True:
         bs = _randint(rng, 8, 32)
@@ -510,7 +510,8 @@ def test_sgd_full_batch_is_gradient_descent(student, rng):
 
 @problem("sgd_linear_regression")
 def test_sgd_reaches_least_squares(student, rng):
-    X, y, bs = _sgd_case(rng)
+    # little noise, so that SGD's own jitter around the minimum stays well inside tolerance
+    X, y, bs = _sgd_case(rng, noise_max=0.1)
     theta, theta0, _ = _unpack_fit(
         student.sgd_linear_regression(X, y, lr=0.05, n_epochs=30, batch_size=bs,
                                       seed=_randint(rng, 0, 10_000)),
