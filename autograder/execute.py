@@ -9,13 +9,14 @@ calls; if a call kills it, the same replay brings up a new one.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import nbformat
 
 from .config import Limits
-from .errors import WorkerCrashed
+from .errors import CallTimeout, WorkerCrashed
 from .notebook_cells import grade_id, is_demo
 from .worker_client import CallReply, SandboxedWorker
 
@@ -73,16 +74,23 @@ class Execution:
     worker: SandboxedWorker | None = None
     bad: set[int] = field(default_factory=set)  # cells that hung or killed a worker
     restarts: int = 0
+    broken: dict[str, Exception] = field(default_factory=dict)  # function -> why
     _calls: int = 0
 
     def run(self) -> None:
-        """Execute every cell once; cells that break the worker are skipped on a new one."""
+        """Execute every cell once; cells that break the worker are skipped on a new one.
+
+        All attempts share one budget (limits.notebook_seconds). When it runs out, the
+        cells not reached are dropped and the worker replays only the cells that ran.
+        """
         results: dict[int, CellOutcome] = {}
+        deadline = time.monotonic() + self.limits.notebook_seconds
         while True:
             todo = [i for i in range(len(self.sources)) if i not in self.bad]
             self.worker = self.pool.take()
+            budget = deadline - time.monotonic()
             runs = self.worker.run_cells([self.sources[i] for i in todo],
-                                         self.limits.cell_seconds, self.limits.notebook_seconds)
+                                         self.limits.cell_seconds, max(budget, 1.0))
             for run in runs:
                 index = todo[run.index]
                 results[index] = CellOutcome(self.labels[index], run.status, run.error, run.output)
@@ -91,24 +99,34 @@ class Execution:
             if len(runs) == len(todo) and all(r.status in ("ok", "error") for r in runs):
                 break
             self.worker.close()
-            self.restarts += 1
-            if self.restarts >= MAX_RESTARTS or not runs:  # hopeless: stop replaying
-                self.worker = None
+            self.worker = None
+            out_of_time = time.monotonic() >= deadline
+            if out_of_time or self.restarts >= MAX_RESTARTS or not runs:
+                # Keep what ran; a call will replay exactly those cells on a new worker.
+                self.bad.update(i for i in range(len(self.sources)) if i not in results
+                                or results[i].status not in ("ok", "error"))
                 break
-        self.outcomes = [results.get(i, CellOutcome(self.labels[i], "not run"))
+            self.restarts += 1
+        reason = "not run: the notebook ran out of its time limit"
+        self.outcomes = [results.get(i, CellOutcome(self.labels[i], "not run", reason))
                          for i in range(len(self.sources))]
 
     def call(self, name: str, args: tuple, kwargs: dict) -> CallReply:
+        if name in self.broken:
+            # A function that hung or killed the worker once is not run again: each retry
+            # would cost a time limit and a replay, and its problem is lost either way.
+            error = self.broken[name]
+            raise type(error)(f"{error} (not called again)")
         if self.worker is None or (self.worker.process and self.worker.process.poll() is not None):
             self._replay()
         assert self.worker is not None
         self._calls += 1
         try:
             return self.worker.call(self._calls, name, args, kwargs, self.limits.call_seconds)
-        except Exception:
-            if self.worker.process and self.worker.process.poll() is not None:
-                self.worker.close()
-                self.worker = None  # the next call replays the notebook on a new worker
+        except (CallTimeout, WorkerCrashed) as error:
+            self.broken[name] = error
+            self.worker.close()
+            self.worker = None  # the next call replays the notebook on a new worker
             raise
 
     def _replay(self) -> None:

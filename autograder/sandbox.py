@@ -22,6 +22,7 @@ from .errors import SandboxUnavailable
 WORKER_DIR = Path(__file__).parent / "sandbox_worker"
 HOME = "/home/student"
 KIT = "/opt/course-kit"
+TMPFS_BYTES = 256 * 1024 * 1024
 
 
 class Sandbox(Protocol):
@@ -92,11 +93,13 @@ class Bubblewrap:
             *dirs,
             *ro,
             "--ro-bind", str(WORKER_DIR), KIT,
-            "--bind", str(home), HOME,
-            "--perms", "1777", "--size", str(256 * 1024 * 1024), "--tmpfs", "/tmp",
+            # Writable places are size-capped tmpfs: nothing the student writes reaches disk.
+            "--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", HOME,
+            "--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
             "--proc", "/proc", "--dev", "/dev",
             "--chdir", HOME,
             sys.executable, "-I", f"{KIT}/{Path(script).name}", *worker_argv[1:],
+            "--reap-strays", "1",  # own PID namespace: the worker may kill(-1) its leftovers
         ]
 
     def env(self, home: Path) -> dict[str, str]:

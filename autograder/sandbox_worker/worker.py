@@ -25,6 +25,7 @@ import json
 import math
 import os
 import resource
+import signal
 import sys
 import traceback
 
@@ -40,6 +41,7 @@ from protocol import (  # noqa: E402
 )
 
 REPLIES_FD = 4  # set from --replies-fd in main()
+MAIN_PID = os.getpid()
 _write = os.write  # bound early: student code may monkeypatch the os module
 
 
@@ -82,6 +84,17 @@ def drop_privileges(uid: int) -> None:
         os.setuid(uid)
 
 
+def reap_strays() -> None:
+    """Kill every other process in the sandbox (fork bombs, `!sleep 1000 &`).
+
+    Only inside bubblewrap's PID namespace, where kill(-1) reaches the sandbox alone.
+    """
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass  # nothing left to kill
+
+
 def apply_limits(limits: dict) -> None:
     mib = 1024 * 1024
     for which, value in (
@@ -91,6 +104,8 @@ def apply_limits(limits: dict) -> None:
         (resource.RLIMIT_CORE, 0),
     ):
         resource.setrlimit(which, (value, value))
+    # Past the file-size limit, writes fail with EFBIG instead of killing the worker.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 def make_shell():
@@ -117,9 +132,10 @@ def make_tensor(fields: dict, factory) -> object:
 
 
 class Worker:
-    def __init__(self, output_limit: int):
+    def __init__(self, output_limit: int, reap: bool):
         self.shell = make_shell()
         self.output_limit = output_limit
+        self.reap = reap
 
     def capture(self) -> BoundedOutput:
         buffer = BoundedOutput(self.output_limit)
@@ -127,7 +143,13 @@ class Worker:
         return buffer
 
     def release(self) -> None:
+        if os.getpid() != MAIN_PID:
+            # A child that student code forked came back into the worker loop: it must not
+            # answer the host or reap the real worker.
+            os._exit(0)
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        if self.reap:
+            reap_strays()
         try:
             import matplotlib.pyplot as plt
 
@@ -229,7 +251,7 @@ def main() -> None:
     from fastai.torch_core import set_seed  # noqa: F401
     from tqdm.auto import tqdm  # noqa: F401
 
-    worker = Worker(limits["output_kb"] * 1024)
+    worker = Worker(limits["output_kb"] * 1024, args.get("--reap-strays") == "1")
     send({"event": "ready"})
     reader = io.BufferedReader(requests, buffer_size=1 << 16)
     while True:

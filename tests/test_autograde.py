@@ -1,0 +1,130 @@
+"""`course autograde` on the example class and the typical mistakes, as an instructor runs it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from build_examples import ASSIGNMENT, NOTEBOOKS, with_mistakes
+from mistakes import LOSES
+
+from .conftest import COURSE_BIN, ROOT, run_course
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = ROOT / "examples" / "submitted"
+
+
+def _grades(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "grades.csv").open(encoding="utf-8") as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+def _problems(out: Path, student: str) -> dict[str, dict]:
+    data = json.loads((out / student / ASSIGNMENT / "results.json").read_text())
+    return {p["problem"]: p for nb in data["notebooks"] for p in nb["problems"]}
+
+
+@pytest.fixture(scope="module")
+def example_class(tmp_path_factory):
+    out = tmp_path_factory.mktemp("graded")
+    first = run_course("autograde", str(EXAMPLES), "--out", str(out / "first"), "--workers", "2")
+    second = run_course("autograde", str(EXAMPLES), "--out", str(out / "second"), "--workers", "2")
+    return first, second, out
+
+
+def test_example_class_is_graded_and_summarised(example_class):
+    first, _, out = example_class
+    assert first.returncode == 0, first.stderr[-3000:]
+    grades = _grades(out / "first")
+    assert grades["ada"]["total"] == "26" and grades["ada"]["possible"] == "26"
+    assert grades["bob"]["total"] == "0"
+    assert grades["ada"]["explain_lecture_bug"] == "pending"
+    header = list(grades["ada"])
+    assert header[:2] == ["student", "assignment"] and header[-2:] == ["total", "possible"]
+    assert "grading" in first.stderr  # the progress bar
+    assert "ada" in first.stdout and "26/26" in first.stdout  # the summary table
+
+
+def test_grading_twice_gives_the_same_totals(example_class):
+    _, second, out = example_class
+    assert second.returncode == 0
+    totals = lambda folder: {s: r["total"] for s, r in _grades(folder).items()}  # noqa: E731
+    assert totals(out / "first") == totals(out / "second")
+
+
+def test_a_missing_notebook_is_zero_with_a_reason(example_class):
+    _, _, out = example_class
+    data = json.loads((out / "first" / "frank" / ASSIGNMENT / "results.json").read_text())
+    missing = next(nb for nb in data["notebooks"] if nb["notebook"] == "03-linear-regression.ipynb")
+    assert missing["status"] == "not_graded" and "was not submitted" in missing["reason"]
+    assert all(p["points"] == 0 for p in missing["problems"])
+
+
+def test_results_and_feedback_explain_failures(example_class):
+    _, _, out = example_class
+    data = json.loads((out / "first" / "carol" / ASSIGNMENT / "results.json").read_text())
+    assert isinstance(data["seed"], int)
+    test = next(t for nb in data["notebooks"] for t in nb["tests"] if not t["passed"])
+    assert set(test) >= {"problem", "name", "passed", "points", "message", "duration"}
+    page = (out / "first" / "carol" / ASSIGNMENT / "feedback.html").read_text()
+    assert "did you sum instead of average?" in page
+    assert "@problem" not in page and "def test_" not in page  # no hidden test code
+
+
+@pytest.mark.parametrize("mistake", sorted(LOSES))
+def test_each_typical_mistake_loses_exactly_its_problems(tmp_path, mistake):
+    folder = tmp_path / "submitted" / mistake / ASSIGNMENT
+    folder.mkdir(parents=True)
+    for notebook in NOTEBOOKS:
+        nbformat.write(with_mistakes(notebook, (mistake,)), str(folder / notebook))
+    result = run_course("autograde", str(tmp_path / "submitted"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    problems = _problems(tmp_path / "out", mistake)
+    lost = {g for g, p in problems.items()
+            if p["points"] is not None and p["points"] < p["possible"]}
+    assert lost == LOSES[mistake]
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, how):
+    submitted = tmp_path / "submitted"
+    for student in ("ada", "bob", "carol"):
+        shutil.copytree(EXAMPLES / student, submitted / student)
+    out = tmp_path / "out"
+    process = subprocess.Popen([str(COURSE_BIN), "autograde", str(submitted), "--out", str(out),
+                                "--seed", "4"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not list(out.glob("*/*/results.json")) and time.time() < deadline:
+        time.sleep(0.2)
+    process.send_signal(how)
+    process.wait(timeout=60)
+    finished = {p.parent.parent.name for p in out.glob("*/*/results.json")}
+    assert 1 <= len(finished) < 3
+    for path in out.rglob("*"):  # whatever exists is whole: no torn or temporary files
+        assert not path.name.endswith(".tmp")
+        if path.name == "results.json":
+            json.loads(path.read_text())
+    resumed = run_course("autograde", str(submitted), "--out", str(out), "--seed", "4")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"reused {len(finished)} finished earlier" in resumed.stdout
+    assert set(_grades(out)) == {"ada", "bob", "carol"}
+    assert _grades(out)["ada"]["total"] == "26"
+
+
+def test_check_runs_the_visible_tests(tmp_path):
+    result = run_course("check", str(EXAMPLES / "carol" / ASSIGNMENT / "02-seven-steps.ipynb"))
+    assert result.returncode == 1
+    assert "PASS  test_quadratic" in result.stdout
+    assert "FAIL  test_mse" in result.stdout
+    assert "passed" in result.stdout and "visible tests only" in result.stdout
+    good = run_course("check", str(EXAMPLES / "ada" / ASSIGNMENT / "01-gradients.ipynb"))
+    assert good.returncode == 0 and "0 failed" in good.stdout
