@@ -23,12 +23,11 @@ from typing import Any
 from tqdm import tqdm
 
 from .config import Course, load_course
-from .execute import WorkerPool
 from .grading import make_tensor
 from .pipeline import grade_submission
 from .report import write_class_reports, write_submission_reports
 from .sandbox import Bubblewrap, Sandbox, Unsandboxed, choose_sandbox
-from .worker_client import SandboxedWorker
+from .zygote_client import worker_pool
 
 
 @dataclass(frozen=True)
@@ -93,8 +92,8 @@ def _init_process(root: str, unsafe: bool) -> None:
     torch.set_num_threads(1)
     course = load_course(root, check_sources=False)
     sandbox: Sandbox = Unsandboxed() if unsafe else Bubblewrap()
-    pool = WorkerPool(lambda: SandboxedWorker(sandbox, course.limits, make_tensor).start())
-    pool.prepare()  # start warming a worker before the first submission arrives
+    pool = worker_pool(sandbox, course.limits, make_tensor)
+    pool.prepare()  # start warming up before the first submission arrives
     atexit.register(pool.close)
     _state.update(course=course, sandbox=sandbox, pool=pool)
 
@@ -140,7 +139,7 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         bar.update()
     bar.close()
     ordered = [results[(j.student, j.assignment)] for j in jobs]
-    write_class_reports(course, out, ordered)
+    write_class_reports(course, out, ordered, submitted)
     errors = [f"{r['student']}/{r['assignment']}/{nb['notebook']}: {nb['reason']}"
               for r in ordered for nb in r["notebooks"] if nb["status"] == "error"]
     return BatchResult(ordered, len(todo), reused, errors)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import load_course
-from .execute import WorkerPool, execute
+from .execute import execute
 from .grading import make_tensor
 from .load import load_submission
 from .notebook_cells import is_test, read
 from .restore import restore
 from .sandbox import choose_sandbox
-from .worker_client import SandboxedWorker
+from .zygote_client import worker_pool
 
 
 def check_notebook(path: Path, course_root: Path) -> int:
@@ -28,7 +28,7 @@ def check_notebook(path: Path, course_root: Path) -> int:
             print(f"note: {change.cell or 'notebook'}: {change.detail}")
     tests = {n for n, c in enumerate(notebook.cells) if is_test(c)}
     sandbox = choose_sandbox(allow_unsandboxed=True)  # your own code on your own machine
-    pool = WorkerPool(lambda: SandboxedWorker(sandbox, course.limits, make_tensor).start())
+    pool = worker_pool(sandbox, course.limits, make_tensor)
     execution = execute(notebook, pool, course.limits)
     execution.close()
     pool.close()

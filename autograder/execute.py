@@ -18,7 +18,7 @@ import nbformat
 from .config import Limits
 from .errors import CallTimeout, WorkerCrashed
 from .notebook_cells import grade_id, is_demo
-from .worker_client import CallReply, SandboxedWorker
+from .worker_client import CallReply, WorkerChannel
 
 MAX_RESTARTS = 8  # per notebook: bounds what a worker-killing submission costs the batch
 
@@ -35,22 +35,25 @@ class CellOutcome:
 
 
 class WorkerPool:
-    """Hands out started workers, keeping one spare warming up (imports take seconds)."""
+    """Hands out started workers; optionally keeps one spare warming up in the background."""
 
-    def __init__(self, start: Callable[[], SandboxedWorker]):
-        self._start = start
-        self._spare: SandboxedWorker | None = None
+    def __init__(self, start: Callable[[], WorkerChannel], keep_spare: bool = True,
+                 on_close: Callable[[], None] | None = None):
+        self._start, self._keep_spare, self._on_close = start, keep_spare, on_close
+        self._spare: WorkerChannel | None = None
         self._lock = threading.Lock()
 
-    def take(self) -> SandboxedWorker:
+    def take(self) -> WorkerChannel:
         with self._lock:
             worker, self._spare = self._spare, None
-        if worker is None or (worker.process and worker.process.poll() is not None):
+        if worker is None or not worker.alive():
             worker = self._start()
         self.prepare()
         return worker
 
     def prepare(self) -> None:
+        if not self._keep_spare:
+            return
         with self._lock:
             if self._spare is None:
                 self._spare = self._start()
@@ -60,6 +63,8 @@ class WorkerPool:
             if self._spare:
                 self._spare.close()
             self._spare = None
+        if self._on_close:
+            self._on_close()
 
 
 @dataclass
@@ -71,7 +76,7 @@ class Execution:
     sources: list[str]
     labels: list[str]
     outcomes: list[CellOutcome] = field(default_factory=list)
-    worker: SandboxedWorker | None = None
+    worker: WorkerChannel | None = None
     bad: set[int] = field(default_factory=set)  # cells that hung or killed a worker
     restarts: int = 0
     broken: dict[str, Exception] = field(default_factory=dict)  # function -> why
@@ -117,7 +122,7 @@ class Execution:
             # would cost a time limit and a replay, and its problem is lost either way.
             error = self.broken[name]
             raise type(error)(f"{error} (not called again)")
-        if self.worker is None or (self.worker.process and self.worker.process.poll() is not None):
+        if self.worker is None or not self.worker.alive():
             self._replay()
         assert self.worker is not None
         self._calls += 1

@@ -5,15 +5,24 @@ sandboxed worker and returns plain data; `student.call(...)` also returns the
 arguments as they are in the worker afterwards (to check in-place updates and
 that inputs were not mutated). Tensors come back as ordinary CPU tensors; what
 they were in the worker (requires_grad, leaf, grad) is `info(tensor)`.
+
+`attach(problem, kind, **arrays)` hands plain numbers from a grader to the feedback
+page (kind "fit": data points x, y and curves student, lstsq on x_curve, drawn as
+a plot); it is recorded in results.json under the notebook's "artifacts".
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import math
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
@@ -21,13 +30,55 @@ from .errors import CallTimeout, StudentError, WorkerCrashed
 from .sandbox_worker.protocol import RemoteFunction, StudentRef
 from .worker_client import CallReply
 
-__all__ = ["problem", "info", "TensorInfo", "Student", "Call", "StudentError", "CallTimeout",
-           "WorkerCrashed"]
+__all__ = ["problem", "info", "attach", "TensorInfo", "Student", "Call", "StudentError",
+           "CallTimeout", "WorkerCrashed"]
 
 
 def problem(grade_id: str) -> pytest.MarkDecorator:
     """Mark a test as one of the tests of the problem GRADE_ID (from course.yml)."""
     return pytest.mark.problem(grade_id)
+
+
+MAX_POINTS = 1000  # per attached array: a plot needs no more, results.json stays small
+_artifacts: ContextVar[list[dict[str, Any]] | None] = ContextVar("course_artifacts",
+                                                                  default=None)
+
+
+def attach(problem: str, kind: str, *, x_label: str = "x", y_label: str = "y",
+           **arrays: Any) -> None:
+    """Record data for the student's feedback page, e.g. a fit against the data.
+
+    Arrays (tensors, numpy arrays, lists of numbers) are stored as plain lists of
+    floats (non-finite values become None), evenly thinned to MAX_POINTS. Outside a
+    grading run this does nothing, so graders can be run on their own.
+    """
+    sink = _artifacts.get()
+    if sink is None:
+        return
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].split(" ")[0]
+    sink.append({"problem": str(problem), "kind": str(kind), "test": test,
+                 "labels": {"x": str(x_label), "y": str(y_label)},
+                 "data": {name: _plain(values) for name, values in arrays.items()}})
+
+
+def _plain(values: Any) -> list[float | None]:
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().double().numpy()
+    flat = np.asarray(values, dtype=np.float64).reshape(-1)
+    if len(flat) > MAX_POINTS:
+        flat = flat[np.linspace(0, len(flat) - 1, MAX_POINTS).round().astype(int)]
+    return [float(v) if math.isfinite(v) else None for v in flat]
+
+
+@contextmanager
+def collecting_artifacts() -> Iterator[list[dict[str, Any]]]:
+    """Collect what graders `attach` while the block runs (used by grade.run_graders)."""
+    found: list[dict[str, Any]] = []
+    token = _artifacts.set(found)
+    try:
+        yield found
+    finally:
+        _artifacts.reset(token)
 
 
 @dataclass(frozen=True)

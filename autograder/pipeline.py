@@ -31,6 +31,7 @@ class NotebookResult:
     tests: list[TestResult] = field(default_factory=list)
     cells: list[CellOutcome] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)  # from grading.attach
     restarts: int = 0
     seconds: float = 0.0
 
@@ -42,6 +43,7 @@ class NotebookResult:
             "tests": [t.to_dict() for t in self.tests],
             "cells": [c.to_dict() for c in self.cells],
             "changes": [c.to_dict() for c in self.changes],
+            "artifacts": self.artifacts,
         }
 
 
@@ -103,7 +105,7 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
         execution = execute(notebook, pool, course.limits)
         result.cells = execution.outcomes
         tests = grader_file(course.path("graders"), assignment, spec.stem)
-        result.tests = run_graders(tests, execution.call, seed)
+        result.tests = run_graders(tests, execution.call, seed, result.artifacts)
         result.problems = score(spec, result.tests)
         result.restarts = execution.restarts
     except GraderError:

@@ -48,54 +48,38 @@ class CallReply:
     output: str = ""
 
 
-@dataclass
-class SandboxedWorker:
-    sandbox: Sandbox
-    limits: Limits
+class WorkerChannel:
+    """The protocol with one worker over two pipes; subclasses own the process."""
+
     make_tensor: Any
-    process: subprocess.Popen | None = None
-    home: Path | None = None
-    stray_output: list[bytes] = field(default_factory=list)
+    _req_w: int
+    _rep_r: int
 
-    def start(self) -> SandboxedWorker:
-        """Spawn the worker; it imports the heavy libraries while we do other work."""
-        self.home = Path(tempfile.mkdtemp(prefix="course-kit-home-"))
-        uid = 0
-        if os.getuid() == 0:
-            uid = 61000 + (os.getpid() * 16 + next(_uids)) % 4000  # own uid: own process limit
-            os.chown(self.home, uid, uid)
-        self._req_r, self._req_w = os.pipe()
-        self._rep_r, self._rep_w = os.pipe()
-        limits = self.limits.model_dump(include={"memory_mb", "processes", "file_size_mb",
-                                                 "output_kb"})
-        argv = [str(WORKER_DIR / "worker.py"), "--uid", str(uid), "--limits", json.dumps(limits),
-                "--requests-fd", str(self._req_r), "--replies-fd", str(self._rep_w)]
-        self.process = subprocess.Popen(
-            self.sandbox.command(argv, self.home),
-            env=self.sandbox.env(self.home),
-            cwd=self.home,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(self._req_r, self._rep_w),
-            start_new_session=True,
-        )
-        os.close(self._req_r)
-        os.close(self._rep_w)
+    def _open(self, req_w: int, rep_r: int) -> None:
+        self._req_w, self._rep_r = req_w, rep_r
         self._buffer = b""
-        self._drain = threading.Thread(target=self._drain_stdout, daemon=True)
-        self._drain.start()
         self._ready = False
-        return self
+        self._dead = False
 
-    def _drain_stdout(self) -> None:
-        # Output that bypasses Python's sys.stdout (C code, subprocesses): keep a little.
-        kept = 0
-        assert self.process and self.process.stdout
-        for chunk in iter(lambda: self.process.stdout.read1(65536), b""):
-            if kept < 65536:
-                self.stray_output.append(chunk[: 65536 - kept])
-                kept += len(chunk)
+    def alive(self) -> bool:
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _death_reason(self) -> str:
+        return "the worker stopped (sys.exit or os._exit, a signal, or out of memory?)"
+
+    def _close_pipes(self) -> None:
+        for fd in ("_req_w", "_rep_r"):
+            try:
+                os.close(getattr(self, fd))
+            except (OSError, AttributeError):
+                pass
+            setattr(self, fd, -1)
 
     # ------------------------------------------------------------------ channel
     def _send(self, message: dict) -> None:
@@ -115,6 +99,7 @@ class SandboxedWorker:
                     continue
                 chunk = os.read(self._rep_r, 1 << 20)
                 if not chunk:
+                    self._dead = True
                     raise WorkerCrashed(self._death_reason())
                 self._buffer += chunk
                 if len(self._buffer) > MAX_MESSAGE:
@@ -216,6 +201,61 @@ class SandboxedWorker:
             raise StudentError(f"{name}(): the worker sent malformed arguments back")
         return CallReply(value, args_after, kwargs_after, output)
 
+
+
+@dataclass
+class SandboxedWorker(WorkerChannel):
+    """A worker in a sandbox process of its own (the weak mode, and tests)."""
+
+    sandbox: Sandbox
+    limits: Limits
+    make_tensor: Any
+    process: subprocess.Popen | None = None
+    home: Path | None = None
+    stray_output: list[bytes] = field(default_factory=list)
+
+    def start(self) -> SandboxedWorker:
+        """Spawn the worker; it imports the heavy libraries while we do other work."""
+        self.home = Path(tempfile.mkdtemp(prefix="course-kit-home-"))
+        uid = 0
+        if os.getuid() == 0:
+            uid = 61000 + (os.getpid() * 16 + next(_uids)) % 4000  # own uid: own process limit
+            os.chown(self.home, uid, uid)
+        self._req_r, self._req_w = os.pipe()
+        self._rep_r, self._rep_w = os.pipe()
+        limits = self.limits.model_dump(include={"memory_mb", "processes", "file_size_mb",
+                                                 "output_kb"})
+        argv = [str(WORKER_DIR / "worker.py"), "--uid", str(uid), "--limits", json.dumps(limits),
+                "--requests-fd", str(self._req_r), "--replies-fd", str(self._rep_w)]
+        self.process = subprocess.Popen(
+            self.sandbox.command(argv, self.home),
+            env=self.sandbox.env(self.home),
+            cwd=self.home,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(self._req_r, self._rep_w),
+            start_new_session=True,
+        )
+        os.close(self._req_r)
+        os.close(self._rep_w)
+        self._open(self._req_w, self._rep_r)
+        self._drain = threading.Thread(target=self._drain_stdout, daemon=True)
+        self._drain.start()
+        return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _drain_stdout(self) -> None:
+        # Output that bypasses Python's sys.stdout (C code, subprocesses): keep a little.
+        kept = 0
+        assert self.process and self.process.stdout
+        for chunk in iter(lambda: self.process.stdout.read1(65536), b""):
+            if kept < 65536:
+                self.stray_output.append(chunk[: 65536 - kept])
+                kept += len(chunk)
+
     # ------------------------------------------------------------------ teardown
     def _death_reason(self) -> str:
         code = self.process.poll() if self.process else None
@@ -248,12 +288,7 @@ class SandboxedWorker:
 
     def close(self) -> None:
         self.kill()
-        for fd in ("_req_w", "_rep_r"):
-            try:
-                os.close(getattr(self, fd))
-            except (OSError, AttributeError):
-                pass
-            setattr(self, fd, -1)
+        self._close_pipes()
         if self.home:
             shutil.rmtree(self.home, ignore_errors=True)
             self.home = None

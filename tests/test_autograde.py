@@ -79,15 +79,24 @@ def test_results_and_feedback_explain_failures(example_class):
     assert "@problem" not in page and "def test_" not in page  # no hidden test code
 
 
-@pytest.mark.parametrize("mistake", sorted(LOSES))
-def test_each_typical_mistake_loses_exactly_its_problems(tmp_path, mistake):
-    folder = tmp_path / "submitted" / mistake / ASSIGNMENT
-    folder.mkdir(parents=True)
-    for notebook in NOTEBOOKS:
-        nbformat.write(with_mistakes(notebook, (mistake,)), str(folder / notebook))
-    result = run_course("autograde", str(tmp_path / "submitted"), "--out", str(tmp_path / "out"))
+@pytest.fixture(scope="module")
+def mistakes_class(tmp_path_factory):
+    """One student per typical mistake, graded in one batch."""
+    tmp = tmp_path_factory.mktemp("mistakes")
+    for mistake in LOSES:
+        folder = tmp / "submitted" / mistake / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for notebook in NOTEBOOKS:
+            nbformat.write(with_mistakes(notebook, (mistake,)), str(folder / notebook))
+    result = run_course("autograde", str(tmp / "submitted"), "--out", str(tmp / "out"),
+                        "--workers", "2")
     assert result.returncode == 0, result.stderr[-3000:]
-    problems = _problems(tmp_path / "out", mistake)
+    return tmp / "out"
+
+
+@pytest.mark.parametrize("mistake", sorted(LOSES))
+def test_each_typical_mistake_loses_exactly_its_problems(mistakes_class, mistake):
+    problems = _problems(mistakes_class, mistake)
     lost = {g for g, p in problems.items()
             if p["points"] is not None and p["points"] < p["possible"]}
     assert lost == LOSES[mistake]

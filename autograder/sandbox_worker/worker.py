@@ -207,7 +207,9 @@ class Worker:
             reply["error"] = f"{name} returned {exc}"
         except BaseException as exc:  # the student's code raised, possibly SystemExit
             reply["error"] = _one_line(exc)
-            reply["traceback"] = "".join(traceback.format_exception(exc)[-12:])
+            # Skip this file's own frame: the student needs only their code's frames.
+            frames = traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next)
+            reply["traceback"] = "".join(frames[-12:])
         else:
             # The arguments as they are now (in-place updates); functions go back as markers.
             try:
@@ -232,17 +234,8 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) < 2000 else text[:2000] + " ..."
 
 
-def main() -> None:
-    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
-    limits = json.loads(args["--limits"])
-    drop_privileges(int(args.get("--uid", "0")))
-    apply_limits(limits)
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    global REPLIES_FD
-    REPLIES_FD = int(args["--replies-fd"])
-    requests = os.fdopen(int(args["--requests-fd"]), "rb", buffering=0)
-
-    # Pay the heavy imports now, before a submission is assigned to this worker.
+def import_heavy_libraries() -> None:
+    """Pay the heavy imports before a submission is assigned to this process."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -251,9 +244,15 @@ def main() -> None:
     from fastai.torch_core import set_seed  # noqa: F401
     from tqdm.auto import tqdm  # noqa: F401
 
-    worker = Worker(limits["output_kb"] * 1024, args.get("--reap-strays") == "1")
+
+def serve(requests_fd: int, replies_fd: int, limits: dict, reap: bool) -> None:
+    """Answer one notebook's requests until the host closes the channel."""
+    global REPLIES_FD, MAIN_PID
+    REPLIES_FD, MAIN_PID = replies_fd, os.getpid()
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    worker = Worker(limits["output_kb"] * 1024, reap)
     send({"event": "ready"})
-    reader = io.BufferedReader(requests, buffer_size=1 << 16)
+    reader = io.BufferedReader(os.fdopen(requests_fd, "rb", buffering=0), buffer_size=1 << 16)
     while True:
         line = reader.readline()
         if not line:
@@ -268,6 +267,22 @@ def main() -> None:
                 send({"event": "error", "error": f"unknown op {request.get('op')!r}"})
         except (ProtocolError, ValueError, KeyError, TypeError) as exc:
             send({"event": "error", "error": f"bad request: {exc}"})
+
+
+def main() -> None:
+    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+    limits = json.loads(args["--limits"])
+    if "--control-fd" in args:  # a zygote: forks one isolated worker per notebook
+        from zygote import run_zygote
+
+        import_heavy_libraries()
+        run_zygote(int(args["--control-fd"]), limits)
+        return
+    drop_privileges(int(args.get("--uid", "0")))
+    apply_limits(limits)
+    import_heavy_libraries()
+    serve(int(args["--requests-fd"]), int(args["--replies-fd"]), limits,
+          args.get("--reap-strays") == "1")
 
 
 if __name__ == "__main__":
