@@ -33,6 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gradebook", help="also write scores into this nbgrader gradebook "
                                        "(sqlite:///path/gradebook.db or a file path)")
 
+    p = sub.add_parser("export", help="package an assignment for another platform")
+    p.add_argument("platform", choices=["gradescope"])
+    p.add_argument("assignment")
+    p.add_argument("--out", type=Path, default=Path("autograder.zip"))
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="let the autograder grade without bubblewrap where it cannot run "
+                        "(see SECURITY.md)")
+
     p = sub.add_parser("check", help="run a notebook's visible tests locally")
     p.add_argument("notebook", type=Path)
 
@@ -85,6 +93,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         if batch.kit_errors:
             print("the kit failed on:\n" + "\n".join(batch.kit_errors), file=sys.stderr)
             return 2
+        return 0
+    if args.command == "export":
+        from .gradescope import export_gradescope
+
+        path = export_gradescope(course, args.assignment, args.out, args.unsafe_no_sandbox)
+        print(f"wrote {path}: upload it as the autograder of {args.assignment!r} on Gradescope")
         return 0
     raise AssertionError(args.command)
 

@@ -45,7 +45,27 @@ def write_submission_reports(out: Path, result: Any, data: dict[str, Any]) -> No
 
 
 def render_feedback(data: dict[str, Any]) -> str:
-    return _templates.get_template("feedback.html").render(r=data)
+    return _templates.get_template("feedback.html").render(r=data, figures=feedback_figures(data))
+
+
+def feedback_figures(data: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """notebook -> plots drawn from what the graders attached (grading.attach)."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for nb in data["notebooks"]:
+        for art in nb.get("artifacts", []):
+            if art.get("kind") != "fit":
+                continue
+            from .figures import fit_figure  # matplotlib only when there is something to draw
+
+            passed = {t["name"]: t["passed"] for t in nb["tests"]}.get(art.get("test"))
+            caption = (f"{art['problem']}: your fit (blue) against the data and the "
+                       "least-squares fit (green, dashed), on the grader's data"
+                       + ("" if passed is None else " (this check passed)" if passed
+                          else " (this check failed)"))
+            found.setdefault(nb["notebook"], []).append(
+                {"src": fit_figure(art["data"], art["problem"], art.get("labels")),
+                 "caption": caption})
+    return found
 
 
 def grade_columns(course: Course, assignment: str) -> list[str]:
@@ -73,8 +93,12 @@ def _number(x: float) -> str:
     return f"{x:g}"
 
 
-def write_class_reports(course: Course, out: Path, results: list[dict[str, Any]]) -> None:
+def write_class_reports(course: Course, out: Path, results: list[dict[str, Any]],
+                        submitted: Path | None = None) -> None:
+    from .summary import write_summary
+
     write_atomic(out / "grades.csv", grades_csv(course, results))
+    write_summary(course, out, results, submitted)
 
 
 def summary_table(course: Course, results: list[dict[str, Any]]) -> str:

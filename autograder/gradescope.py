@@ -1,0 +1,258 @@
+"""Gradescope: package one assignment as an autograder.zip, and grade inside Gradescope.
+
+`course export gradescope ASSIGNMENT` writes a zip with, at its root, the two files
+Gradescope's autograder specification asks for (setup.sh, run to build the image,
+and run_autograder, run for every submission) and the kit itself: course.yml, the
+assignment's source/ and release/ notebooks, the autograder package with only that
+assignment's hidden graders, requirements.txt and pyproject.toml.
+
+run_autograder (`python -m autograder.gradescope`) grades the notebooks the student
+uploaded to ROOT/submission/ with the same engine as `course autograde` and writes
+ROOT/results/results.json in Gradescope's format: one test per problem (the score
+and points from course.yml, the failed checks' messages as output). ROOT is
+/autograder, or $GRADESCOPE_ROOT (for trying it out locally and for tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .config import Course, load_course
+
+ENTRY_TIME = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same course gives the same zip
+STUDENT = "submission"  # folder name of the one submission inside the temporary layout
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image.
+# It installs the course kit exactly as `make setup` does.
+set -euo pipefail
+cd /autograder/source
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq bubblewrap python3-venv >/dev/null
+PYTHON=python3
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  apt-get install -y -qq python3.11 python3.11-venv >/dev/null  # the kit needs 3.11+
+  PYTHON=python3.11
+fi
+"$PYTHON" -m venv /autograder/venv
+/autograder/venv/bin/pip install -q --upgrade pip
+/autograder/venv/bin/pip install -q -r requirements.txt
+/autograder/venv/bin/pip install -q --no-deps -e .
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Gradescope runs this for every submission; it writes $ROOT/results/results.json.
+# ROOT is /autograder unless GRADESCOPE_ROOT says otherwise; COURSE_KIT_PYTHON picks
+# the interpreter (default: the venv that setup.sh made).
+set -uo pipefail
+ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
+PYTHON="${{COURSE_KIT_PYTHON:-$ROOT/venv/bin/python}}"
+export GRADESCOPE_ROOT="$ROOT"
+export PYTHONPATH="$ROOT/source${{PYTHONPATH:+:$PYTHONPATH}}"  # the kit shipped in the zip
+export COURSE_KIT_UNSAFE_NO_SANDBOX="${{COURSE_KIT_UNSAFE_NO_SANDBOX:-{unsafe}}}"
+cd "$ROOT/source"
+exec "$PYTHON" -m autograder.gradescope --assignment {assignment}
+"""
+
+
+# ------------------------------------------------------------------ export
+def export_gradescope(course: Course, assignment: str, out: Path,
+                      unsafe_no_sandbox: bool = False) -> Path:
+    """Write OUT, an autograder.zip for ASSIGNMENT; returns its path."""
+    spec = course.assignment(assignment)  # raises ConfigError for an unknown name
+    if any(c in spec.name for c in "'\"$`\\ \n"):
+        from .errors import ConfigError
+
+        raise ConfigError(f"assignment name {spec.name!r} cannot be used in a shell script")
+    package = Path(__file__).resolve().parent  # the autograder package
+    kit = package.parent
+    graders = course.path("graders").resolve()
+    files: dict[str, Path] = {}
+    for name in ("requirements.txt", "pyproject.toml"):
+        found = kit / name if (kit / name).is_file() else course.root / name
+        files[name] = found
+    files["course.yml"] = course.root / "course.yml"
+    for path in _tree(package):
+        if not path.resolve().is_relative_to(graders):
+            files[f"autograder/{path.relative_to(package).as_posix()}"] = path
+    for folder in (course.path("source") / spec.name, course.path("release") / spec.name,
+                   graders / spec.name):
+        for path in _tree(folder):
+            files[path.resolve().relative_to(course.root).as_posix()] = path
+    missing = [name for name, path in files.items() if not path.is_file()]
+    if missing:
+        from .errors import CourseKitError
+
+        raise CourseKitError(f"cannot export: missing {', '.join(missing)}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        _add(zf, "setup.sh", SETUP_SH.encode(), 0o755)
+        script = RUN_AUTOGRADER.format(assignment=spec.name, unsafe=int(unsafe_no_sandbox))
+        _add(zf, "run_autograder", script.encode(), 0o755)
+        for name in sorted(files):
+            _add(zf, name, files[name].read_bytes(), 0o644)
+    os.replace(tmp, out)
+    return out
+
+
+def _tree(folder: Path) -> Iterator[Path]:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and \
+                ".ipynb_checkpoints" not in path.parts and path.suffix != ".pyc":
+            yield path
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
+    info = zipfile.ZipInfo(name, ENTRY_TIME)
+    info.external_attr = (0o100000 | mode) << 16  # a regular file with these permissions
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data)
+
+
+# ------------------------------------------------------------------ results.json
+def to_gradescope(course: Course, result: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """Our results.json for one submission as Gradescope's results.json."""
+    tests = []
+    for nb in result["notebooks"]:
+        for p in nb["problems"]:
+            tests.append(_test(nb, p))
+    return {
+        "score": float(result["total"]),
+        "execution_time": int(round(seconds)),
+        "output": _overview(course, result),
+        "output_format": "text",
+        "test_output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {"seed": result.get("seed"), "sandbox": result.get("sandbox", "")},
+        "tests": tests,
+    }
+
+
+def _test(nb: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+    name = f"{nb['notebook']}: {p['problem']}"
+    if p["points"] is None:
+        return {"name": name, "score": 0.0, "max_score": 0.0, "visibility": "visible",
+                "output": f"Graded by your instructor ({p['possible']:g} points), not by the "
+                          "autograder; this score appears once it is graded."}
+    failed = [t for t in nb["tests"] if t["problem"] == p["problem"] and not t["passed"]]
+    if nb["status"] != "graded":
+        output = f"Not graded: {nb['reason']}"
+    elif not p["tests"]:
+        output = "No checks ran for this problem."
+    elif failed:
+        output = f"{p['passed']} of {p['tests']} checks passed. What to fix:\n\n" + "\n\n".join(
+            f"- {t['name'].removeprefix('test_').replace('_', ' ')}: {t['message']}"
+            for t in failed)
+    else:
+        output = f"All {p['tests']} checks passed."
+    full = p["points"] >= p["possible"]
+    return {"name": name, "score": float(p["points"]), "max_score": float(p["possible"]),
+            "status": "passed" if full else "failed", "visibility": "visible",
+            "output": output}
+
+
+def _overview(course: Course, result: dict[str, Any]) -> str:
+    lines = [f"Autograded score: {result['total']:g} / {result['possible']:g} "
+             "(problems graded by hand are added later)."]
+    for nb in result["notebooks"]:
+        if nb["status"] != "graded":
+            lines.append(f"{nb['notebook']}: not graded: {nb['reason'].splitlines()[0]}")
+        broken = [c for c in nb["cells"] if c["status"] in ("error", "timeout", "crashed")]
+        for c in broken:
+            lines.append(f"{nb['notebook']}: cell {c['label']} {c['status']}: "
+                         f"{(c['error'].strip().splitlines() or [''])[-1][:300]}")
+        for ch in nb["changes"]:
+            lines.append(f"{nb['notebook']}: the grader undid a change: "
+                         f"{ch['cell'] or 'notebook'}: {ch['detail']}")
+    lines.append(f"Grading seed {result.get('seed')} (lets your instructor replay this grading).")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ run_autograder
+def find_notebooks(submission: Path, files: list[str]) -> dict[str, Path]:
+    """Where each expected notebook is among the uploaded files (by name, anywhere)."""
+    uploaded = sorted(p for p in submission.rglob("*.ipynb")
+                      if p.is_file() and "__MACOSX" not in p.parts
+                      and ".ipynb_checkpoints" not in p.parts)
+    found = {}
+    for name in files:
+        matches = [p for p in uploaded if p.name == name]
+        if matches:
+            found[name] = min(matches, key=lambda p: len(p.parts))
+    if len(files) == 1 and not found and len(uploaded) == 1:
+        found[files[0]] = uploaded[0]  # one notebook asked for, one uploaded: it is that one
+    return found
+
+
+def run(root: Path, assignment: str, unsafe_no_sandbox: bool = False) -> dict[str, Any]:
+    """Grade ROOT/submission and write ROOT/results/results.json; returns what was written."""
+    from .autograde import autograde
+
+    started = time.perf_counter()
+    course = load_course(root / "source", check_sources=False)
+    spec = course.assignment(assignment)
+    with tempfile.TemporaryDirectory(prefix="course-kit-gradescope-") as tmp:
+        layout = Path(tmp) / "submitted" / STUDENT / spec.name
+        layout.mkdir(parents=True)
+        found = find_notebooks(root / "submission", [nb.file for nb in spec.notebooks])
+        for name, path in found.items():
+            shutil.copyfile(path, layout / name)
+        batch = autograde(course, layout.parent.parent, Path(tmp) / "out",
+                          unsafe_no_sandbox=unsafe_no_sandbox, progress=False)
+        result = batch.results[0]
+    data = to_gradescope(course, result, time.perf_counter() - started)
+    if batch.kit_errors:  # details (tracebacks) go to stdout, which only instructors see
+        print("the kit failed on:\n" + "\n".join(batch.kit_errors))
+        data["output"] += ("\n\nThe autograder itself failed on part of this submission "
+                           "(not your fault); your instructor can see the details.")
+    write_results(root, data)
+    return data
+
+
+def write_results(root: Path, data: dict[str, Any]) -> None:
+    results = root / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    tmp = results / ".results.json.tmp"
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, results / "results.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope",
+                                     description="grade one Gradescope submission")
+    parser.add_argument("--assignment", required=True)
+    args = parser.parse_args(argv)
+    root = Path(os.environ.get("GRADESCOPE_ROOT", "/autograder"))
+    unsafe = os.environ.get("COURSE_KIT_UNSAFE_NO_SANDBOX", "0") == "1"
+    print(f"course kit {Path(__file__).resolve().parent}; grading {root / 'submission'}")
+    try:
+        data = run(root, args.assignment, unsafe)
+    except Exception as exc:  # the kit failed: say so in results.json, and exit non-zero
+        traceback.print_exc()
+        write_results(root, {"score": 0.0, "output": "The autograder failed before it could "
+                             f"grade this submission ({type(exc).__name__}: {exc}). Your "
+                             "instructor can see the details; please tell them.",
+                             "tests": []})
+        return 1
+    print(f"score {data['score']:g}; results in {root / 'results' / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

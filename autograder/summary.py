@@ -1,0 +1,106 @@
+"""OUT_DIR/summary.html: the instructor's view of a graded class.
+
+Per assignment: a histogram of the scores and the share of full marks per problem
+(matplotlib figures embedded as PNG), the slowest notebooks, the notebooks that were
+not graded and why, every change the restore step undid and every cell that failed,
+with its student, and the pairs of submissions whose solution code is near-identical
+(see similarity.py; needs the submitted folder).
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+from typing import Any
+
+from .config import Assignment, Course
+from .figures import histogram, pass_rates
+from .report import _templates, write_atomic
+from .similarity import similar_pairs
+
+SLOWEST = 10
+BROKEN = ("error", "timeout", "crashed")
+
+
+def write_summary(course: Course, out: Path, results: list[dict[str, Any]],
+                  submitted: Path | None = None) -> None:
+    write_atomic(out / "summary.html", render_summary(course, results, submitted))
+
+
+def render_summary(course: Course, results: list[dict[str, Any]],
+                   submitted: Path | None = None) -> str:
+    sections = []
+    for a in course.assignments:
+        mine = [r for r in results if r["assignment"] == a.name]
+        if mine:
+            sections.append(assignment_summary(course, a, mine, submitted))
+    return _templates.get_template("summary.html").render(
+        course=course, sections=sections, submissions=len(results),
+        threshold=course.similarity_threshold)
+
+
+def assignment_summary(course: Course, a: Assignment, results: list[dict[str, Any]],
+                       submitted: Path | None) -> dict[str, Any]:
+    totals = [r["total"] for r in results]
+    possible = max(r["possible"] for r in results)
+    problems = _problem_rows(a, results)
+    rates = {p["problem"]: p["full_share"] for p in problems if not p["manual"]}
+    notebooks = [(r["student"], nb) for r in results for nb in r["notebooks"]]
+    return {
+        "name": a.name,
+        "count": len(results),
+        "possible": possible,
+        "mean": statistics.fmean(totals),
+        "median": statistics.median(totals),
+        "histogram": histogram(totals, possible, f"{a.name}: scores of {len(results)} "
+                                                 "submission(s)"),
+        "rates_figure": pass_rates(rates, f"{a.name}: full marks per problem") if rates else "",
+        "problems": problems,
+        "slowest": sorted(({"student": s, "notebook": nb["notebook"],
+                            "seconds": nb.get("seconds", 0.0),
+                            "restarts": nb.get("worker_restarts", 0)}
+                           for s, nb in notebooks),
+                          key=lambda row: -row["seconds"])[:SLOWEST],
+        "not_graded": [{"student": s, "notebook": nb["notebook"], "status": nb["status"],
+                        "reason": nb["reason"]}
+                       for s, nb in notebooks if nb["status"] != "graded"],
+        "changes": [{"student": s, "notebook": nb["notebook"], **ch}
+                    for s, nb in notebooks for ch in nb.get("changes", [])],
+        "cell_errors": [{"student": s, "notebook": nb["notebook"], **c}
+                        for s, nb in notebooks for c in nb.get("cells", [])
+                        if c["status"] in BROKEN],
+        "pairs": _pairs(course, a, results, submitted),
+        "similarity_checked": submitted is not None,
+    }
+
+
+def _problem_rows(a: Assignment, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    scores: dict[str, list[dict[str, Any]]] = {p: [] for p in a.problems}
+    for r in results:
+        for nb in r["notebooks"]:
+            for p in nb["problems"]:
+                scores.setdefault(p["problem"], []).append(p)
+    rows = []
+    for problem, found in scores.items():
+        spec = a.problems.get(problem)
+        graded = [p for p in found if p["points"] is not None]
+        full = [p for p in graded if p["points"] >= p["possible"]]
+        rows.append({
+            "problem": problem,
+            "points": spec.points if spec else (found[0]["possible"] if found else 0),
+            "manual": bool(spec and spec.manual),
+            "pending": len(found) - len(graded),
+            "mean": statistics.fmean(p["points"] for p in graded) if graded else None,
+            "full_share": len(full) / len(graded) if graded else 0.0,
+            "zero_share": sum(p["points"] == 0 for p in graded) / len(graded) if graded else 0.0,
+        })
+    return rows
+
+
+def _pairs(course: Course, a: Assignment, results: list[dict[str, Any]],
+           submitted: Path | None) -> list[dict[str, Any]]:
+    if submitted is None:
+        return []
+    folders = {r["student"]: submitted / r["student"] / a.name for r in results
+               if (submitted / r["student"] / a.name).is_dir()}
+    return [vars(p) for p in similar_pairs(course, a, folders)]
