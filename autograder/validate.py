@@ -124,13 +124,14 @@ def release_leaks(source: Path, release: Path) -> list[str]:
 
 
 def _solution_lines(cell) -> list[str]:
+    """Lines only the solution block has: text also shown outside it (a docstring) is no secret."""
     source = str(cell.source)
     if cell.cell_type == "markdown":
-        blocks = [source]
+        blocks, shown = [source], ""
     else:
-        blocks = _SOLUTION_BLOCK.findall(source)
+        blocks, shown = _SOLUTION_BLOCK.findall(source), _SOLUTION_BLOCK.sub("", source)
     lines = {line.strip() for block in blocks for line in block.splitlines()}
-    return sorted(line for line in lines if len(line) > 12)  # short lines are not secrets
+    return sorted(line for line in lines if len(line) > 12 and line not in shown)
 
 
 def check_solutions(course: Course, a: Assignment) -> list[str]:
