@@ -1,0 +1,157 @@
+"""Grade on a Dask cluster: one task a submission, reports written where the command runs.
+
+A task carries the submission's notebooks as bytes, so the machines need not share a
+filesystem with the client. They do need the course repository at the same path as
+on the client (the graders, course.yml and source notebooks are read from there) and
+bubblewrap; docs/cluster.md says how to set them up. On each Dask worker process the
+same sandboxed pipeline runs as in `course autograde --workers N`, with one pool of
+sandboxed workers per process, kept between tasks so that the next submission finds
+a warm sandbox.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import sys
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .autograde import Job, _fingerprint
+from .config import Course, load_course
+from .errors import CourseKitError
+from .execute import WorkerPool
+from .grading import make_tensor
+from .pipeline import grade_submission
+from .report import write_submission_reports
+from .sandbox import Bubblewrap, Sandbox, Unsandboxed
+from .zygote_client import worker_pool
+
+
+@dataclass(frozen=True)
+class _Where:
+    """What write_submission_reports needs to know about a result to place its files."""
+
+    student: str
+    assignment: str
+
+
+# ------------------------------------------------------------------ on a Dask worker
+_versions: dict[str, str] = {}  # course root -> digest of what this process first loaded
+_pools: dict[tuple[str, bool], tuple[WorkerPool, str]] = {}
+_lock = threading.Lock()  # pytest.main and redirect_stdout are process-wide: one grading
+
+
+def _digest(course: Course) -> str:
+    digest = hashlib.sha256((course.root / "course.yml").read_bytes())
+    graders = course.path("graders")
+    for path in sorted(graders.rglob("*.py")):
+        digest.update(str(path.relative_to(graders)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _course(root: str) -> Course:
+    """The course, as long as it is the one this process started with.
+
+    pytest keeps imported grader modules in sys.modules, so a long-lived Dask worker
+    would go on grading with old graders after a `git pull`; refuse instead.
+    """
+    try:
+        course = load_course(root, check_sources=False)
+    except CourseKitError as exc:
+        raise CourseKitError(f"on Dask worker {_worker_name()}: {exc}") from None
+    version = _versions.setdefault(root, _digest(course))
+    if _digest(course) != version:
+        raise CourseKitError(
+            f"on Dask worker {_worker_name()}: course.yml or the graders under {root} changed "
+            "since this worker first graded; restart the Dask workers")
+    return course
+
+
+def _pool(course: Course, unsafe: bool) -> tuple[WorkerPool, str]:
+    """This process's pool of sandboxed workers (and the sandbox's name), made once."""
+    key = (str(course.root), unsafe)
+    if key not in _pools:
+        torch.set_num_threads(1)  # the graders' tensors are small; leave cores to sandboxes
+        sandbox: Sandbox = Unsandboxed() if unsafe else Bubblewrap()
+        pool = worker_pool(sandbox, course.limits, make_tensor)  # as `--workers N` does
+        pool.prepare()
+        atexit.register(pool.close)
+        _pools[key] = (pool, sandbox.name)
+    return _pools[key]
+
+
+def grade_remote(root: str, unsafe: bool, student: str, assignment: str,
+                 notebooks: dict[str, bytes], seed: int, fingerprint: str) -> dict[str, Any]:
+    """The Dask task: grade one submission from its notebooks' bytes; returns results.json."""
+    with _lock, tempfile.TemporaryDirectory(prefix="course-kit-dask-") as scratch:
+        course = _course(root)
+        directory = Path(scratch) / student / assignment
+        directory.mkdir(parents=True)
+        # Only the course's own notebook names are written: nothing else reaches the disk.
+        for spec in course.assignment(assignment).notebooks:
+            if spec.file in notebooks:
+                (directory / spec.file).write_bytes(notebooks[spec.file])
+        # Same course.yml and graders as the client, or grades would silently differ.
+        if _fingerprint(course, assignment, directory) != fingerprint:
+            raise CourseKitError(
+                f"on Dask worker {_worker_name()}: the course at {root} differs from the "
+                "client's (course.yml or graders); update the clone on every machine")
+        pool, sandbox_name = _pool(course, unsafe)
+        result = grade_submission(course, student, assignment, directory, pool, seed,
+                                  sandbox_name)
+    return {**result.to_dict(), "fingerprint": fingerprint}
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except ValueError:  # not inside a Dask worker (a direct call, in tests)
+        return "(local)"
+
+
+# ------------------------------------------------------------------ on the client
+def _notebook_bytes(course: Course, job: Job) -> dict[str, bytes]:
+    files = {}
+    for spec in course.assignment(job.assignment).notebooks:
+        path = job.directory / spec.file
+        if path.is_file():  # a missing notebook stays missing: graded "not submitted"
+            files[spec.file] = path.read_bytes()
+    return files
+
+
+def run_on_dask(address: str, course: Course, jobs: list[Job], out: Path, seed: int,
+                unsafe: bool) -> Iterator[dict[str, Any]]:
+    """Grade JOBS on the Dask cluster at ADDRESS; write each submission's reports under
+    OUT as it arrives and yield its results.json dict (in order of completion)."""
+    from distributed import Client, as_completed
+
+    try:
+        client = Client(address, timeout="30s")
+    except (OSError, TimeoutError) as exc:
+        raise CourseKitError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    with client:
+        if not client.scheduler_info().get("workers"):
+            print(f"waiting for Dask workers to join {address} ...", file=sys.stderr, flush=True)
+            client.wait_for_workers(1)
+        futures = [
+            # A fresh key: a regrade must run again, not reuse a result the scheduler holds.
+            client.submit(grade_remote, str(course.root), unsafe, job.student, job.assignment,
+                          _notebook_bytes(course, job), seed, job.fingerprint,
+                          key=f"grade-{job.student}-{job.assignment}-{uuid.uuid4().hex[:8]}")
+            for job in jobs
+        ]
+        for future in as_completed(futures):
+            data = future.result()  # a kit error on a worker stops the batch here, loudly
+            write_submission_reports(out, _Where(data["student"], data["assignment"]), data)
+            yield data
