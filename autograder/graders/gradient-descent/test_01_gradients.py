@@ -180,18 +180,22 @@ def test_gradient_of_x_sin_x(student, rng):
 
 
 @problem("gradient")
-def test_gradient_of_your_sum_of_squares(student, rng):
+def test_gradient_of_sum_of_squares(student, rng):
+    # The grader's own f, not the student's sum_of_squares: a broken or hanging
+    # sum_of_squares must cost its own problem only.
     n = _randint(rng, 2, 8)
     x = torch.randn(n, generator=rng) * 3
-    got = student.gradient(student.ref("sum_of_squares"), x)
-    _check_grad(got, 2 * x.double(), "your sum_of_squares, which is 2*x,", x.shape)
+    got = student.gradient(student.function("lambda x: (x ** 2).sum()"), x)
+    _check_grad(got, 2 * x.double(), "the sum of squares, which is 2*x,", x.shape)
 
 
 @problem("gradient")
 def test_gradient_same_shape_2d(student, rng):
     shape = (_randint(rng, 2, 4), _randint(rng, 2, 4))
     x = torch.randn(*shape, generator=rng)
-    f = student.function("lambda x: (x ** 2 * torch.arange(1, x.numel() + 1).reshape(x.shape)).sum()")
+    f = student.function(
+        "lambda x: (x ** 2 * torch.arange(1, x.numel() + 1).reshape(x.shape)).sum()"
+    )
     got = student.gradient(f, x)
     w = torch.arange(1, x.numel() + 1, dtype=torch.float64).reshape(shape)
     _check_grad(got, 2 * w * x.double(), f"a weighted sum of squares on a {shape} tensor",

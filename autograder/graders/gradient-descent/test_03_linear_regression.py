@@ -314,7 +314,7 @@ def test_linear_model_does_not_modify_inputs(student, rng):
 
 
 @problem("fit_linear_regression")
-def test_fit_shapes_and_length(student, rng):
+def test_fit_shapes_detached_and_length(student, rng):
     X, y = _grader_data(rng)
     n_steps = _randint(rng, 3, 30)
     theta, theta0, losses = student.fit_linear_regression(X, y, lr=0.1, n_steps=n_steps)
@@ -327,22 +327,13 @@ def test_fit_shapes_and_length(student, rng):
         "theta0 should be a 0-dim tensor, got "
         f"{tuple(theta0.shape) if isinstance(theta0, torch.Tensor) else type(theta0).__name__}"
     )
+    assert not info(theta).requires_grad and not info(theta0).requires_grad, (
+        "fit_linear_regression should return theta and theta0 detached (not requiring grad)"
+    )
     losses = _as_floats(losses, "fit_linear_regression")
     assert len(losses) == n_steps, (
         f"with n_steps={n_steps}, fit_linear_regression should return {n_steps} losses, "
         f"got {len(losses)}"
-    )
-
-
-@problem("fit_linear_regression")
-def test_fit_returns_detached(student, rng):
-    X, y = _grader_data(rng)
-    value = student.fit_linear_regression(X, y, lr=0.1, n_steps=5)
-    _unpack_fit(value, "fit_linear_regression", X.shape[1])
-    theta, theta0 = value[0], value[1]
-    assert not info(theta).requires_grad and not (
-        isinstance(theta0, torch.Tensor) and info(theta0).requires_grad), (
-        "fit_linear_regression should return theta and theta0 detached (not requiring grad)"
     )
 
 
@@ -546,7 +537,9 @@ def test_sgd_returns_detached_shapes(student, rng):
     theta, theta0, _ = _unpack_fit(value, "sgd_linear_regression", X.shape[1])
     raw_theta, raw_theta0 = value[0], value[1]
     d = X.shape[1]
-    assert tuple(raw_theta.shape) == (d,), f"theta should have shape ({d},), got {tuple(raw_theta.shape)}"
+    assert tuple(raw_theta.shape) == (d,), (
+        f"theta should have shape ({d},), got {tuple(raw_theta.shape)}"
+    )
     assert isinstance(raw_theta0, torch.Tensor) and raw_theta0.dim() == 0, (
         "theta0 should be a 0-dim tensor"
     )
@@ -561,4 +554,29 @@ def test_sgd_does_not_modify_inputs(student, rng):
     call = student.call("sgd_linear_regression", X, y, 0.05, 1, bs)
     assert torch.equal(call.args[0], X) and torch.equal(call.args[1], y), (
         "sgd_linear_regression must not modify X or y"
+    )
+
+
+# ------------------------------------------------- the fit, drawn on the feedback page
+
+from autograder.grading import attach  # noqa: E402
+
+
+@problem("fit_linear_regression")
+def test_fit_one_feature_matches_least_squares(student, rng):
+    X, y = _grader_data(rng, n_min=30, n_max=80, d_min=1, d_max=1, noise_max=1.0)
+    theta, theta0, _ = _unpack_fit(
+        student.fit_linear_regression(X, y, lr=0.1, n_steps=500), "fit_linear_regression", 1)
+    w, b = _lstsq(X, y)
+    x = X[:, 0].double()
+    grid = torch.linspace(float(x.min()), float(x.max()), 50, dtype=torch.float64)
+    attach("fit_linear_regression", "fit", x_label="the one feature, X[:, 0]", y_label="y",
+           x=x, y=y, x_curve=grid,
+           student=float(theta.double()[0]) * grid + float(theta0),
+           lstsq=float(w[0]) * grid + float(b))
+    now, best = _mse(X, y, theta, theta0), _mse(X, y, w, b)
+    assert now <= 1.05 * best, (
+        f"after 500 steps with lr=0.1 on data with one feature, the MSE of the returned line "
+        f"(recomputed by the grader) should be within 5% of the least-squares minimum "
+        f"{best:.4g}; it is {now:.4g}"
     )
