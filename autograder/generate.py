@@ -76,19 +76,33 @@ def execute_solution(source: Path, dest: Path) -> float:
         os.environ.clear()
         os.environ.update(env_before)
     seconds = time.perf_counter() - started
-    _drop_widgets(nb)
+    _normalise_outputs(nb)
     dest.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(dest))
     return seconds
 
 
-def _drop_widgets(nb: nbformat.NotebookNode) -> None:
-    """Progress-bar widgets carry random model ids and show nothing in a static notebook."""
+def _normalise_outputs(nb: nbformat.NotebookNode) -> None:
+    """Make outputs independent of timing, so that generating twice changes no byte.
+
+    Progress-bar widgets carry random model ids and show nothing in a static notebook;
+    printed text arrives in chunks whose boundaries depend on when stdout was flushed.
+    """
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs
-                            if "application/vnd.jupyter.widget-view+json" not in o.get("data", {})]
+        if cell.cell_type != "code":
+            continue
+        merged: list = []
+        for output in cell.outputs:
+            if "application/vnd.jupyter.widget-view+json" in output.get("data", {}):
+                continue
+            last = merged[-1] if merged else None
+            if (output.output_type == "stream" and last is not None
+                    and last.output_type == "stream" and last.name == output.name):
+                last.text += output.text
+            else:
+                merged.append(output)
+        cell.outputs = merged
 
 
 def generate(course: Course, assignments: list[str] | None = None,
