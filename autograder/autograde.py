@@ -23,11 +23,8 @@ from typing import Any
 from tqdm import tqdm
 
 from .config import Course, load_course
-from .grading import make_tensor
-from .pipeline import grade_submission
 from .report import write_class_reports, write_submission_reports
 from .sandbox import Bubblewrap, Sandbox, Unsandboxed, choose_sandbox
-from .zygote_client import worker_pool
 
 
 @dataclass(frozen=True)
@@ -87,7 +84,12 @@ _state: dict[str, Any] = {}
 
 
 def _init_process(root: str, unsafe: bool) -> None:
+    # torch and pytest are imported here, in the grading processes only: with --workers N
+    # the parent process then starts them without first paying those imports itself.
     import torch
+
+    from .grading import make_tensor
+    from .zygote_client import worker_pool
 
     torch.set_num_threads(1)
     course = load_course(root, check_sources=False)
@@ -100,6 +102,8 @@ def _init_process(root: str, unsafe: bool) -> None:
 
 def grade_job(job: Job, out: str, seed: int) -> dict[str, Any]:
     """Grade one submission in this process and write its reports; returns results.json."""
+    from .pipeline import grade_submission
+
     course, pool = _state["course"], _state["pool"]
     result = grade_submission(course, job.student, job.assignment, job.directory, pool, seed,
                               _state["sandbox"].name)
