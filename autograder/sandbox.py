@@ -71,6 +71,10 @@ class Bubblewrap:
     def command(self, worker_argv: list[str], home: Path) -> list[str]:
         prefix = Path(sys.prefix)  # the virtualenv
         base = Path(sys.base_prefix)  # the interpreter it points to
+        for path in (prefix, base):
+            if Path(HOME) in (path, *path.parents):
+                raise SandboxUnavailable(f"the Python environment {path} lies under {HOME}, "
+                                         "which the sandbox replaces; install it elsewhere")
         ro = []
         for path in ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc/alternatives",
                      "/etc/ld.so.cache", "/etc/localtime", "/etc/ssl"):
@@ -90,12 +94,14 @@ class Bubblewrap:
             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
             "--hostname", "sandbox",
+            # An empty /tmp that students cannot write (TMPDIR is in their home), mounted
+            # first: the virtualenv may live under /tmp and is bound on top of it.
+            "--perms", "0755", "--size", str(1024 * 1024), "--tmpfs", "/tmp",
             *dirs,
             *ro,
             "--ro-bind", str(WORKER_DIR), KIT,
-            # Writable places are size-capped tmpfs: nothing the student writes reaches disk.
+            # The one writable place is a size-capped tmpfs: nothing written reaches disk.
             "--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", HOME,
-            "--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp",
             "--proc", "/proc", "--dev", "/dev",
             "--chdir", HOME,
             sys.executable, "-I", f"{KIT}/{Path(script).name}", *worker_argv[1:],
@@ -103,7 +109,7 @@ class Bubblewrap:
         ]
 
     def env(self, home: Path) -> dict[str, str]:
-        return _worker_env(HOME, "/tmp")
+        return {**_worker_env(HOME, f"{HOME}/.tmp"), "TMPDIR": f"{HOME}/.tmp"}
 
 
 @dataclass

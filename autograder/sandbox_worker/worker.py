@@ -272,6 +272,8 @@ def serve(requests_fd: int, replies_fd: int, limits: dict, reap: bool) -> None:
 def main() -> None:
     args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
     limits = json.loads(args["--limits"])
+    for name in ("TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
+        os.makedirs(os.environ.get(name, "."), exist_ok=True)
     if "--control-fd" in args:  # a zygote: forks one isolated worker per notebook
         from zygote import run_zygote
 

@@ -4,8 +4,8 @@ Importing torch and fastai costs seconds of CPU; forking a process that already 
 them costs milliseconds. The zygote runs as root inside bubblewrap (it never runs
 student code). For each notebook it receives two pipe ends from the host over a Unix
 socket and forks a child that, before anything else:
-  - gets a private mount namespace with fresh tmpfs /tmp and /home/student, so no
-    two notebooks ever share a writable file;
+  - gets a private mount namespace with a fresh tmpfs home, its only writable place
+    (/tmp is read-only), so no two notebooks ever share a writable file;
   - drops to a uid of its own (unique per notebook), so it can neither signal nor read
     the zygote or any other notebook's worker, and its process limit is its own;
   - sets its rlimits, then serves the notebook exactly like a standalone worker.
@@ -38,9 +38,9 @@ def _isolate_filesystem() -> None:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
     if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         raise OSError(ctypes.get_errno(), "making / private failed")
-    for target in (b"/tmp", HOME.encode()):
-        if libc.mount(b"tmpfs", target, b"tmpfs", 0, TMPFS) != 0:
-            raise OSError(ctypes.get_errno(), f"mounting tmpfs on {target!r} failed")
+    # A fresh home per notebook: the only writable place (TMPDIR, caches live in it).
+    if libc.mount(b"tmpfs", HOME.encode(), b"tmpfs", 0, TMPFS) != 0:
+        raise OSError(ctypes.get_errno(), f"mounting tmpfs on {HOME} failed")
     os.chdir(HOME)
 
 
@@ -48,6 +48,8 @@ def _child(uid: int, requests_fd: int, replies_fd: int, limits: dict) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # student code may wait for its children
     _isolate_filesystem()
     drop_privileges(uid)
+    for name in ("TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
+        os.makedirs(os.environ.get(name, HOME), exist_ok=True)
     apply_limits(limits)
     serve(requests_fd, replies_fd, limits, reap=True)
 
