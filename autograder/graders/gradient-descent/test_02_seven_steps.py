@@ -557,7 +557,9 @@ def test_train_final_params(student, rng):
 
 @problem("train")
 def test_train_decreases_recomputed_loss(student, rng):
-    call, params, t, y, lr, n_steps = _call_train(student, rng, 20, 200)
+    # Few steps, far from convergence: after many steps any convergent update (even a
+    # wrong one) ends near the optimum, and the check would pass or fail by chance.
+    call, params, t, y, lr, n_steps = _call_train(student, rng, 5, 15)
     after = _params_after(call, "train")
     i = info(after)
     assert i.requires_grad and i.is_leaf, (
