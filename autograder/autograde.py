@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
+import multiprocessing.util
 import random
 import sys
 from collections.abc import Iterable
@@ -97,6 +98,9 @@ def _init_process(root: str, unsafe: bool) -> None:
     pool = worker_pool(sandbox, course.limits, make_tensor)
     pool.prepare()  # start warming up before the first submission arrives
     atexit.register(pool.close)
+    # Pool processes of --workers N leave through os._exit, which skips atexit; their
+    # finalizers still run, so the zygote is killed and reaped rather than orphaned.
+    multiprocessing.util.Finalize(None, pool.close, exitpriority=10)
     _state.update(course=course, sandbox=sandbox, pool=pool)
 
 

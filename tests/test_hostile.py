@@ -114,10 +114,11 @@ class _Listener:
 
 
 def _sandbox_processes() -> list[str]:
-    out = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True)
-    return [line for line in out.stdout.splitlines()
-            if line.split()[0].isdigit() and 61000 <= int(line.split()[0]) < 65000
-            or "bwrap" in line.split(None, 2)[-1][:40]]
+    out = subprocess.run(["ps", "-eo", "uid=,pid=,stat=,args="], capture_output=True, text=True)
+    rows = [line.split(None, 3) for line in out.stdout.splitlines()]
+    # A zombie (stat Z) runs nothing: it only waits for a parent to collect its status.
+    return [" ".join(r) for r in rows if len(r) == 4 and not r[2].startswith("Z")
+            and (61000 <= int(r[0]) < 65000 or "bwrap" in r[3][:40])]
 
 
 @pytest.fixture(scope="module")
