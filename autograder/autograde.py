@@ -19,13 +19,16 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from .config import Course, load_course
 from .report import write_class_reports, write_submission_reports
 from .sandbox import Bubblewrap, Sandbox, Unsandboxed, choose_sandbox
+
+if TYPE_CHECKING:  # imported at run time only in grading processes (torch)
+    from .execute import WorkerPool
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,8 @@ def _finished(out: Path, job: Job) -> dict[str, Any] | None:
 _state: dict[str, Any] = {}
 
 
-def _init_process(root: str, unsafe: bool) -> None:
+def start_grading_pool(course: Course, unsafe: bool) -> tuple[WorkerPool, Sandbox]:
+    """This process's pool of sandboxed workers, warming up; closed when the process ends."""
     # torch and pytest are imported here, in the grading processes only: with --workers N
     # the parent process then starts them without first paying those imports itself.
     import torch
@@ -92,8 +96,7 @@ def _init_process(root: str, unsafe: bool) -> None:
     from .grading import make_tensor
     from .zygote_client import worker_pool
 
-    torch.set_num_threads(1)
-    course = load_course(root, check_sources=False)
+    torch.set_num_threads(1)  # the graders' tensors are small; leave cores to sandboxes
     sandbox: Sandbox = Unsandboxed() if unsafe else Bubblewrap()
     pool = worker_pool(sandbox, course.limits, make_tensor)
     pool.prepare()  # start warming up before the first submission arrives
@@ -101,6 +104,12 @@ def _init_process(root: str, unsafe: bool) -> None:
     # Pool processes of --workers N leave through os._exit, which skips atexit; their
     # finalizers still run, so the zygote is killed and reaped rather than orphaned.
     multiprocessing.util.Finalize(None, pool.close, exitpriority=10)
+    return pool, sandbox
+
+
+def _init_process(root: str, unsafe: bool) -> None:
+    course = load_course(root, check_sources=False)
+    pool, sandbox = start_grading_pool(course, unsafe)
     _state.update(course=course, sandbox=sandbox, pool=pool)
 
 

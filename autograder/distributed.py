@@ -11,7 +11,6 @@ a warm sandbox.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import sys
 import tempfile
@@ -22,17 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from .autograde import Job, _fingerprint
+from .autograde import Job, _fingerprint, start_grading_pool
 from .config import Course, load_course
 from .errors import CourseKitError
 from .execute import WorkerPool
-from .grading import make_tensor
 from .pipeline import grade_submission
 from .report import write_submission_reports
-from .sandbox import Bubblewrap, Sandbox, Unsandboxed
-from .zygote_client import worker_pool
 
 
 @dataclass(frozen=True)
@@ -80,11 +74,7 @@ def _pool(course: Course, unsafe: bool) -> tuple[WorkerPool, str]:
     """This process's pool of sandboxed workers (and the sandbox's name), made once."""
     key = (str(course.root), unsafe)
     if key not in _pools:
-        torch.set_num_threads(1)  # the graders' tensors are small; leave cores to sandboxes
-        sandbox: Sandbox = Unsandboxed() if unsafe else Bubblewrap()
-        pool = worker_pool(sandbox, course.limits, make_tensor)  # as `--workers N` does
-        pool.prepare()
-        atexit.register(pool.close)
+        pool, sandbox = start_grading_pool(course, unsafe)  # as `--workers N` does
         _pools[key] = (pool, sandbox.name)
     return _pools[key]
 

@@ -68,10 +68,6 @@ def feedback_figures(data: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
     return found
 
 
-def grade_columns(course: Course, assignment: str) -> list[str]:
-    return list(course.assignment(assignment).problems)
-
-
 def grades_csv(course: Course, results: list[dict[str, Any]]) -> str:
     """One row per (student, assignment); manual problems say 'pending', not 0."""
     columns = [g for a in course.assignments for g in a.problems]

@@ -275,16 +275,8 @@ class SandboxedWorker(WorkerChannel):
         return f"the worker exited (exit code {code}; sys.exit or os._exit in student code?)"
 
     def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.process.kill()
         if self.process:
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
+            kill_process_group(self.process)
 
     def close(self) -> None:
         self.kill()
@@ -293,3 +285,15 @@ class SandboxedWorker(WorkerChannel):
             shutil.rmtree(self.home, ignore_errors=True)
             self.home = None
 
+
+def kill_process_group(process: subprocess.Popen) -> None:
+    """SIGKILL a sandbox started with start_new_session=True, and reap it."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            process.kill()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass

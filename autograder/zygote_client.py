@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
 import tempfile
@@ -22,7 +21,12 @@ from .config import Limits
 from .errors import WorkerCrashed
 from .execute import WorkerPool
 from .sandbox import WORKER_DIR, Bubblewrap, Sandbox
-from .worker_client import STARTUP_SECONDS, SandboxedWorker, WorkerChannel
+from .worker_client import (
+    STARTUP_SECONDS,
+    SandboxedWorker,
+    WorkerChannel,
+    kill_process_group,
+)
 
 UID_BASE, UID_SPAN = 61000, 4000
 
@@ -106,12 +110,8 @@ class Zygote:
                     self.close()
 
     def close(self) -> None:
-        if self.process and self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.process.kill()
-            self.process.wait(timeout=10)
+        if self.process:
+            kill_process_group(self.process)
         if getattr(self, "_control", None):
             self._control.close()
             self._control = None
