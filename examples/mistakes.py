@@ -43,7 +43,7 @@ MISTAKES: dict[str, dict[str, str]] = {
     "closed-form-fit": {
         "fit_linear_regression": '''def fit_linear_regression(X, y, lr=0.1, n_steps=1000):
     A = torch.cat([X, torch.ones(len(X), 1)], dim=1)
-    solution = torch.linalg.lstsq(A, y.unsqueeze(1)).solution.squeeze(1)
+    solution = torch.linalg.lstsq(A, y.unsqueeze(1), driver="gelsd").solution.squeeze(1)
     theta, theta0 = solution[:-1], solution[-1]
     loss = ((X @ theta + theta0 - y) ** 2).mean().item()
     return theta, theta0, [loss] * n_steps

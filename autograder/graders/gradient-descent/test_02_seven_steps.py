@@ -815,8 +815,8 @@ def test_to_original_units_of_a_fit(student, rng):
     mean, std = td.mean(), td.std()
     z = (td - mean) / std
     Az = torch.stack([z**2, z, torch.ones_like(z)], dim=1)
-    params_z = torch.linalg.lstsq(Az, yd.unsqueeze(1)).solution.squeeze(1)
-    exp = torch.linalg.lstsq(_design(t), yd.unsqueeze(1)).solution.squeeze(1)
+    params_z = torch.linalg.lstsq(Az, yd.unsqueeze(1), driver="gelsd").solution.squeeze(1)
+    exp = torch.linalg.lstsq(_design(t), yd.unsqueeze(1), driver="gelsd").solution.squeeze(1)
     got = _check_converted(student.to_original_units(params_z.float(), mean.float(), std.float()))
     # each coefficient on its own scale: a ~ a, b ~ a*n, c ~ a*n**2 for t in 0..n-1
     n, a = len(t), abs(float(exp[0]))
@@ -876,7 +876,7 @@ def test_train_fits_parabola_like_least_squares(student, rng):
     call = student.call("train", params, ts, y, lr, n_steps)
     after = _params_after(call, "train")
     A = _design(ts)
-    best_params = torch.linalg.lstsq(A, y.double().unsqueeze(1)).solution.squeeze(1)
+    best_params = torch.linalg.lstsq(A, y.double().unsqueeze(1), driver="gelsd").solution.squeeze(1)
     grid = torch.linspace(float(ts.min()), float(ts.max()), 80, dtype=torch.float64)
     G = _design(grid)
     attach("train", "fit", x_label="time (standardized)", y_label="y", x=ts, y=y,

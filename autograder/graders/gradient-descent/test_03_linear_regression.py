@@ -62,7 +62,7 @@ def _gd(X, y, lr, n_steps):
 
 def _lstsq(X, y):
     Xd = torch.cat([X.double(), torch.ones(len(X), 1, dtype=torch.float64)], dim=1)
-    sol = torch.linalg.lstsq(Xd, y.double().unsqueeze(1)).solution.squeeze(1)
+    sol = torch.linalg.lstsq(Xd, y.double().unsqueeze(1), driver="gelsd").solution.squeeze(1)
     return sol[:-1], sol[-1]
 
 
