@@ -8,27 +8,27 @@ the results files at the end, also atomically.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import json
-import multiprocessing.util
+import multiprocessing.forkserver
+import os
 import random
 import sys
+import threading
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tqdm import tqdm
 
-from .config import Course, load_course
-from .report import write_class_reports, write_submission_reports
-from .sandbox import Bubblewrap, Sandbox, Unsandboxed, choose_sandbox
-
-if TYPE_CHECKING:  # imported at run time only in grading processes (torch)
-    from .execute import WorkerPool
+from .config import Course
+from .report import write_class_reports
+from .sandbox import Bubblewrap, Unsandboxed, choose_sandbox
+from .zygote_client import ZygoteServer
 
 
 @dataclass(frozen=True)
@@ -83,48 +83,6 @@ def _finished(out: Path, job: Job) -> dict[str, Any] | None:
     return data if data.get("fingerprint") == job.fingerprint else None
 
 
-# ------------------------------------------------------------------ one grading process
-_state: dict[str, Any] = {}
-
-
-def start_grading_pool(course: Course, unsafe: bool) -> tuple[WorkerPool, Sandbox]:
-    """This process's pool of sandboxed workers, warming up; closed when the process ends."""
-    # torch and pytest are imported here, in the grading processes only: with --workers N
-    # the parent process then starts them without first paying those imports itself.
-    import torch
-
-    from .grading import make_tensor
-    from .zygote_client import worker_pool
-
-    torch.set_num_threads(1)  # the graders' tensors are small; leave cores to sandboxes
-    sandbox: Sandbox = Unsandboxed() if unsafe else Bubblewrap()
-    pool = worker_pool(sandbox, course.limits, make_tensor)
-    pool.prepare()  # start warming up before the first submission arrives
-    atexit.register(pool.close)
-    # Pool processes of --workers N leave through os._exit, which skips atexit; their
-    # finalizers still run, so the zygote is killed and reaped rather than orphaned.
-    multiprocessing.util.Finalize(None, pool.close, exitpriority=10)
-    return pool, sandbox
-
-
-def _init_process(root: str, unsafe: bool) -> None:
-    course = load_course(root, check_sources=False)
-    pool, sandbox = start_grading_pool(course, unsafe)
-    _state.update(course=course, sandbox=sandbox, pool=pool)
-
-
-def grade_job(job: Job, out: str, seed: int) -> dict[str, Any]:
-    """Grade one submission in this process and write its reports; returns results.json."""
-    from .pipeline import grade_submission
-
-    course, pool = _state["course"], _state["pool"]
-    result = grade_submission(course, job.student, job.assignment, job.directory, pool, seed,
-                              _state["sandbox"].name)
-    data = {**result.to_dict(), "fingerprint": job.fingerprint}
-    write_submission_reports(Path(out), result, data)
-    return data
-
-
 # ------------------------------------------------------------------ the batch
 def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
               seed: int | None = None, unsafe_no_sandbox: bool = False,
@@ -150,16 +108,33 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     run_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress,
                file=sys.stderr, dynamic_ncols=True)
-    for data in _run(course, todo, out, run_seed, workers, unsafe, dask_scheduler):
-        results[(data["student"], data["assignment"])] = data
-        bar.set_postfix_str(f"{data['student']}: {data['total']:g}/{data['possible']:g}")
-        bar.update()
-    bar.close()
-    ordered = [results[(j.student, j.assignment)] for j in jobs]
-    write_class_reports(course, out, ordered, submitted)
+    # The class page's similarity pass does not depend on the grades: a thread of this
+    # otherwise idle process does it while the grading processes work.
+    with ThreadPoolExecutor(1) as background:
+        pairs = background.submit(_similar_pairs, course, jobs)
+        for data in _run(course, todo, out, run_seed, workers, unsafe, dask_scheduler):
+            results[(data["student"], data["assignment"])] = data
+            bar.set_postfix_str(f"{data['student']}: {data['total']:g}/{data['possible']:g}")
+            bar.update()
+        bar.close()
+        ordered = [results[(j.student, j.assignment)] for j in jobs]
+        write_class_reports(course, out, ordered, pairs.result())
     errors = [f"{r['student']}/{r['assignment']}/{nb['notebook']}: {nb['reason']}"
               for r in ordered for nb in r["notebooks"] if nb["status"] == "error"]
     return BatchResult(ordered, len(todo), reused, errors)
+
+
+def _similar_pairs(course: Course, jobs: list[Job]) -> dict[str, list[Any]]:
+    # Lowest priority (this thread only): it takes CPU the grading leaves idle, at the
+    # start and near the end, and does not slow the grading down.
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    from . import summary  # noqa: F401  (matplotlib, for the page, imported here too)
+    from .similarity import class_pairs
+
+    folders: dict[str, dict[str, Path]] = {}
+    for job in jobs:
+        folders.setdefault(job.assignment, {})[job.student] = job.directory
+    return class_pairs(course, folders)
 
 
 def _run(course: Course, jobs: list[Job], out: Path, seed: int, workers: int, unsafe: bool,
@@ -171,18 +146,68 @@ def _run(course: Course, jobs: list[Job], out: Path, seed: int, workers: int, un
 
         yield from run_on_dask(dask_scheduler, course, jobs, out, seed, unsafe)
         return
-    if workers <= 1:
-        _init_process(str(course.root), unsafe)
+    # The zygote imports torch and fastai in its sandbox while the grading processes
+    # start: started first, and once for all of them.
+    zygote = None if unsafe else ZygoteServer(Bubblewrap(), course.limits).start()
+    address = zygote.address if zygote else None
+    try:
+        if workers <= 1:
+            from . import grading_process as one  # torch, pytest: here only to grade here
+
+            one.init_process(str(course.root), unsafe, address)
+            try:
+                for job in jobs:
+                    yield one.grade_job(job, str(out), seed)
+            finally:
+                one.close_process()
+            return
+        executor = ProcessPoolExecutor(workers, mp_context=_grading_context(),
+                                       initializer=_init_grading_process,
+                                       initargs=(str(course.root), unsafe, address))
         try:
-            for job in jobs:
-                yield grade_job(job, str(out), seed)
+            futures = [executor.submit(_grade_in_process, job, str(out), seed) for job in jobs]
+            for future in as_completed(futures):
+                yield future.result()
         finally:
-            _state["pool"].close()
-        return
-    context = get_context("spawn")  # no fork of a process that holds torch and threads
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_process,
-                             initargs=(str(course.root), unsafe)) as executor:
-        futures = [executor.submit(grade_job, job, str(out), seed) for job in jobs]
-        for future in as_completed(futures):
-            yield future.result()
+            # Grading processes close their sandboxes while the class reports are
+            # written; the interpreter still waits for them before it exits.
+            executor.shutdown(wait=False, cancel_futures=True)
+    finally:
+        if zygote:
+            zygote.close()
+
+
+# Run in the grading processes; they import grading_process, this process never does.
+def _init_grading_process(root: str, unsafe: bool, zygote_address: str | None) -> None:
+    from .grading_process import init_process
+
+    init_process(root, unsafe, zygote_address)
+
+
+def _grade_in_process(job: Job, out: str, seed: int) -> dict[str, Any]:
+    from .grading_process import grade_job
+
+    return grade_job(job, out, seed)
+
+
+def _grading_context() -> BaseContext:
+    # The fork server is a fresh process (never a fork of this one, which may hold
+    # threads). It imports the grading process's module, and with it torch and pytest,
+    # once; N grading processes forked from it then share that work instead of each paying
+    # seconds of CPU for it at the same time on the same cores.
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["autograder.grading_process"])
+    # Python 3.11 starts the server with the current directory first on sys.path, where a
+    # course's own autograder/graders/ folder would shadow this package: PYTHONSAFEPATH
+    # keeps it off, set for the server's start only.
+    saved = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved
+    return context
 

@@ -22,9 +22,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="skip executing and grading notebooks (metadata and sync only)")
 
     p = sub.add_parser("autograde", help="grade SUBMITTED/<student>/<assignment>/*.ipynb")
-    p.add_argument("submitted", type=Path)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("submitted", type=Path,
+                   help="nbgrader's submitted/ layout: <student>/<assignment>/<notebook>.ipynb")
+    p.add_argument("--out", type=Path, required=True,
+                   help="where grades.csv, summary.html and each student's results.json and "
+                        "feedback.html go; a rerun reuses the submissions already graded")
+    p.add_argument("--workers", type=_positive, default=1,
+                   help="grading processes side by side, about one core each (default 1)")
     p.add_argument("--seed", type=int, help="replay a grading with this seed")
     p.add_argument("--dask-scheduler", help="tcp://HOST:PORT of a Dask cluster to grade on")
     p.add_argument("--unsafe-no-sandbox", action="store_true",
@@ -53,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     except CourseKitError as exc:
         print(f"course {args.command}: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .autograde import Job, _fingerprint, start_grading_pool
+from .autograde import Job, _fingerprint
 from .config import Course, load_course
 from .errors import CourseKitError
 from .execute import WorkerPool
@@ -74,6 +74,8 @@ def _pool(course: Course, unsafe: bool) -> tuple[WorkerPool, str]:
     """This process's pool of sandboxed workers (and the sandbox's name), made once."""
     key = (str(course.root), unsafe)
     if key not in _pools:
+        from .grading_process import start_grading_pool
+
         pool, sandbox = start_grading_pool(course, unsafe)  # as `--workers N` does
         _pools[key] = (pool, sandbox.name)
     return _pools[key]

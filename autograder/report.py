@@ -90,11 +90,12 @@ def _number(x: float) -> str:
 
 
 def write_class_reports(course: Course, out: Path, results: list[dict[str, Any]],
-                        submitted: Path | None = None) -> None:
+                        pairs: dict[str, list[Any]] | None = None) -> None:
+    """grades.csv and summary.html; PAIRS from similarity.class_pairs (None: not checked)."""
     from .summary import write_summary
 
     write_atomic(out / "grades.csv", grades_csv(course, results))
-    write_summary(course, out, results, submitted)
+    write_summary(course, out, results, pairs)
 
 
 def summary_table(course: Course, results: list[dict[str, Any]]) -> str:

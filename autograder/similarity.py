@@ -85,6 +85,12 @@ def _reference_note(mine: dict[str, Tokens], blank: set[str], reference: dict[st
     return f"{len(same)} of {len(answered)} answered problems identical to the reference"
 
 
+def class_pairs(course: Course, folders: dict[str, dict[str, Path]]) -> dict[str, list[Pair]]:
+    """similar_pairs for each assignment; FOLDERS: assignment -> student -> its folder."""
+    return {a.name: similar_pairs(course, a, folders[a.name])
+            for a in course.assignments if a.name in folders}
+
+
 def similar_pairs(course: Course, assignment: Assignment, folders: dict[str, Path]
                   ) -> list[Pair]:
     """Pairs of students (folders: student -> submitted assignment folder) at or above

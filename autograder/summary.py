@@ -16,31 +16,33 @@ from typing import Any
 from .config import Assignment, Course
 from .figures import histogram, pass_rates
 from .report import _templates, write_atomic
-from .similarity import similar_pairs
+from .similarity import Pair
 
 SLOWEST = 10
 BROKEN = ("error", "timeout", "crashed")
 
 
 def write_summary(course: Course, out: Path, results: list[dict[str, Any]],
-                  submitted: Path | None = None) -> None:
-    write_atomic(out / "summary.html", render_summary(course, results, submitted))
+                  pairs: dict[str, list[Pair]] | None = None) -> None:
+    write_atomic(out / "summary.html", render_summary(course, results, pairs))
 
 
 def render_summary(course: Course, results: list[dict[str, Any]],
-                   submitted: Path | None = None) -> str:
+                   pairs: dict[str, list[Pair]] | None = None) -> str:
+    """PAIRS: assignment -> similar pairs, from similarity.class_pairs (None: not checked)."""
     sections = []
     for a in course.assignments:
         mine = [r for r in results if r["assignment"] == a.name]
         if mine:
-            sections.append(assignment_summary(course, a, mine, submitted))
+            sections.append(assignment_summary(
+                course, a, mine, None if pairs is None else pairs.get(a.name, [])))
     return _templates.get_template("summary.html").render(
         course=course, sections=sections, submissions=len(results),
         threshold=course.similarity_threshold)
 
 
 def assignment_summary(course: Course, a: Assignment, results: list[dict[str, Any]],
-                       submitted: Path | None) -> dict[str, Any]:
+                       pairs: list[Pair] | None) -> dict[str, Any]:
     totals = [r["total"] for r in results]
     possible = max(r["possible"] for r in results)
     problems = _problem_rows(a, results)
@@ -69,8 +71,8 @@ def assignment_summary(course: Course, a: Assignment, results: list[dict[str, An
         "cell_errors": [{"student": s, "notebook": nb["notebook"], **c}
                         for s, nb in notebooks for c in nb.get("cells", [])
                         if c["status"] in BROKEN],
-        "pairs": _pairs(course, a, results, submitted),
-        "similarity_checked": submitted is not None,
+        "pairs": [vars(p) for p in pairs or []],
+        "similarity_checked": pairs is not None,
     }
 
 
@@ -95,12 +97,3 @@ def _problem_rows(a: Assignment, results: list[dict[str, Any]]) -> list[dict[str
             "zero_share": sum(p["points"] == 0 for p in graded) / len(graded) if graded else 0.0,
         })
     return rows
-
-
-def _pairs(course: Course, a: Assignment, results: list[dict[str, Any]],
-           submitted: Path | None) -> list[dict[str, Any]]:
-    if submitted is None:
-        return []
-    folders = {r["student"]: submitted / r["student"] / a.name for r in results
-               if (submitted / r["student"] / a.name).is_dir()}
-    return [vars(p) for p in similar_pairs(course, a, folders)]

@@ -1,15 +1,18 @@
 """Host side of the zygote (sandbox_worker/zygote.py): one sandbox, a fresh worker per notebook.
 
-`Zygote.fork()` hands the zygote two new pipe ends and gets back a ForkedWorker, ready
-in milliseconds instead of the seconds that importing torch and fastai take. Each
-forked worker still has its own uid, its own tmpfs and its own limits.
+`ZygoteServer` starts the sandboxed zygote, listening on a Unix socket; the batch
+starts one before anything else, so that it imports torch and fastai while the grading
+processes start, and all of them share it. Each grading process connects a `Zygote`:
+`fork()` hands the zygote two new pipe ends and gets back a ForkedWorker, ready in
+milliseconds instead of the seconds that importing torch and fastai take. Each forked
+worker still has its own uid, its own tmpfs and its own limits.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -28,34 +31,38 @@ from .worker_client import (
     kill_process_group,
 )
 
-UID_BASE, UID_SPAN = 61000, 4000
 
+class ZygoteServer:
+    """The zygote process in its sandbox, and the socket it listens on."""
 
-class Zygote:
-    """A long-lived sandboxed process that has imported the heavy libraries."""
-
-    def __init__(self, sandbox: Sandbox, limits: Limits, make_tensor: Any):
-        self.sandbox, self.limits, self.make_tensor = sandbox, limits, make_tensor
+    def __init__(self, sandbox: Sandbox, limits: Limits):
+        self.sandbox, self.limits = sandbox, limits
         self.process: subprocess.Popen | None = None
-        self._lock = threading.Lock()
-        self._next_uid = random.randrange(UID_SPAN)
+        self.address = ""
 
-    def start(self) -> Zygote:
-        host_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self._home = Path(tempfile.mkdtemp(prefix="course-kit-zygote-"))
-        limits = self.limits.model_dump(include={"memory_mb", "processes", "file_size_mb",
-                                                 "output_kb"})
-        argv = [str(WORKER_DIR / "worker.py"), "--limits", json.dumps(limits),
-                "--control-fd", str(zygote_end.fileno())]
-        self.process = subprocess.Popen(
-            self.sandbox.command(argv, self._home), env=self.sandbox.env(self._home),
-            cwd=self._home, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, pass_fds=(zygote_end.fileno(),), start_new_session=True)
-        zygote_end.close()
-        self._control = host_end
+    def start(self) -> ZygoteServer:
+        # A directory only this user may enter: the sandbox cannot see it, and no other
+        # local user may connect and ask for forks.
+        self._dir = Path(tempfile.mkdtemp(prefix="course-kit-zygote-"))
+        self.address = str(self._dir / "zygote.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            listener.bind(self.address)
+            listener.listen(64)
+            limits = self.limits.model_dump(include={"memory_mb", "processes", "file_size_mb",
+                                                     "output_kb"})
+            argv = [str(WORKER_DIR / "worker.py"), "--limits", json.dumps(limits),
+                    "--listen-fd", str(listener.fileno())]
+            home = self._dir / "home"
+            home.mkdir()
+            self.process = subprocess.Popen(
+                self.sandbox.command(argv, home), env=self.sandbox.env(home), cwd=home,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(listener.fileno(),), start_new_session=True)
+        finally:
+            listener.close()
         # Output that bypasses the workers' own capture: drain it so nobody blocks.
         threading.Thread(target=self._drain, daemon=True).start()
-        self._ready = False
         return self
 
     def _drain(self) -> None:
@@ -66,55 +73,109 @@ class Zygote:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def _request(self, message: dict, fds: list[int] = ()) -> dict:
-        socket.send_fds(self._control, [json.dumps(message).encode()], list(fds))
-        return self._reply(STARTUP_SECONDS)
+    def close(self) -> None:
+        if self.process:
+            kill_process_group(self.process)
+        if getattr(self, "_dir", None):
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+
+class Zygote:
+    """One grading process's connection to a zygote, shared or its own.
+
+    If a shared zygote goes away, the connection starts a zygote of its own and carries
+    on: one lost zygote costs seconds, never the rest of the batch.
+    """
+
+    def __init__(self, address: str | None, sandbox: Sandbox, limits: Limits,
+                 make_tensor: Any):
+        self.sandbox, self.limits, self.make_tensor = sandbox, limits, make_tensor
+        self.address = address
+        self._own: ZygoteServer | None = None
+        self._control: socket.socket | None = None
+        self._lock = threading.Lock()
+        if address is None:
+            self._start_own()
+
+    def _start_own(self) -> None:
+        if self._own:
+            self._own.close()
+        self._own = ZygoteServer(self.sandbox, self.limits).start()
+        self.address = self._own.address
+
+    def _connect(self) -> socket.socket:
+        control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        control.connect(self.address)
+        self._control = control
+        if self._reply(STARTUP_SECONDS).get("event") != "ready":
+            raise WorkerCrashed("the sandbox's zygote failed to start")
+        return control
 
     def _reply(self, seconds: float) -> dict:
+        assert self._control is not None
         self._control.settimeout(seconds)
         try:
             data = self._control.recv(65536)
         except (TimeoutError, OSError):
             data = b""
         if not data:
-            self.close()
+            self._disconnect()
             raise WorkerCrashed("the sandbox's zygote stopped answering")
         return json.loads(data)
 
+    def _request(self, message: dict, fds: list[int] = ()) -> dict:
+        if self._control is None:
+            self._connect()
+        assert self._control is not None
+        try:
+            socket.send_fds(self._control, [json.dumps(message).encode()], list(fds))
+        except OSError:
+            self._disconnect()
+            raise WorkerCrashed("the sandbox's zygote stopped answering") from None
+        return self._reply(STARTUP_SECONDS)
+
+    def _disconnect(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+
     def fork(self) -> ForkedWorker:
         with self._lock:
-            if not self.alive():
-                self.close()
-                self.start()
-            if not self._ready:
-                if self._reply(STARTUP_SECONDS).get("event") != "ready":
-                    raise WorkerCrashed("the sandbox's zygote failed to start")
-                self._ready = True
-            uid = UID_BASE + self._next_uid % UID_SPAN
-            self._next_uid += 1
-            req_r, req_w = os.pipe()
-            rep_r, rep_w = os.pipe()
             try:
-                self._request({"op": "fork", "uid": uid}, [req_r, rep_w])
-            finally:
-                os.close(req_r)
-                os.close(rep_w)
-            return ForkedWorker(self, uid, req_w, rep_r)
+                return self._fork()
+            except (WorkerCrashed, OSError):
+                self._start_own()  # the zygote went away: carry on with one of our own
+                return self._fork()
+
+    def _fork(self) -> ForkedWorker:
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        try:
+            reply = self._request({"op": "fork"}, [req_r, rep_w])
+        except BaseException:
+            os.close(req_w)
+            os.close(rep_r)
+            raise
+        finally:
+            os.close(req_r)
+            os.close(rep_w)
+        return ForkedWorker(self, int(reply["uid"]), req_w, rep_r)
+
+    def alive(self) -> bool:
+        return self._control is not None
 
     def kill_uid(self, uid: int) -> None:
         with self._lock:
-            if self.alive():
+            if self._control is not None:
                 try:
                     self._request({"op": "kill", "uid": uid})
                 except (WorkerCrashed, OSError):
-                    self.close()
+                    pass  # a zygote that is gone took its workers with it
 
     def close(self) -> None:
-        if self.process:
-            kill_process_group(self.process)
-        if getattr(self, "_control", None):
-            self._control.close()
-            self._control = None
+        self._disconnect()
+        if self._own:
+            self._own.close()
 
 
 class ForkedWorker(WorkerChannel):
@@ -138,10 +199,11 @@ class ForkedWorker(WorkerChannel):
         self._close_pipes()
 
 
-
-def worker_pool(sandbox: Sandbox, limits: Limits, make_tensor: Any) -> WorkerPool:
-    """Workers forked from a zygote in bubblewrap; else a process each, one kept warm."""
+def worker_pool(sandbox: Sandbox, limits: Limits, make_tensor: Any,
+                zygote_address: str | None = None) -> WorkerPool:
+    """Workers forked from a zygote in bubblewrap (the one at ZYGOTE_ADDRESS, else one of
+    this process's own); without bubblewrap, a process each, one kept warm."""
     if isinstance(sandbox, Bubblewrap):
-        zygote = Zygote(sandbox, limits, make_tensor).start()  # starts importing right away
+        zygote = Zygote(zygote_address, sandbox, limits, make_tensor)
         return WorkerPool(zygote.fork, keep_spare=False, on_close=zygote.close)
     return WorkerPool(lambda: SandboxedWorker(sandbox, limits, make_tensor).start())

@@ -274,11 +274,11 @@ def main() -> None:
     limits = json.loads(args["--limits"])
     for name in ("TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
         os.makedirs(os.environ.get(name, "."), exist_ok=True)
-    if "--control-fd" in args:  # a zygote: forks one isolated worker per notebook
+    if "--listen-fd" in args:  # a zygote: forks one isolated worker per notebook
         from zygote import run_zygote
 
         import_heavy_libraries()
-        run_zygote(int(args["--control-fd"]), limits)
+        run_zygote(int(args["--listen-fd"]), limits)
         return
     drop_privileges(int(args.get("--uid", "0")))
     apply_limits(limits)

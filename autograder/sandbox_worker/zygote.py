@@ -2,8 +2,10 @@
 
 Importing torch and fastai costs seconds of CPU; forking a process that already has
 them costs milliseconds. The zygote runs as root inside bubblewrap (it never runs
-student code). For each notebook it receives two pipe ends from the host over a Unix
-socket and forks a child that, before anything else:
+student code). One zygote serves a whole batch: every grading process connects to the
+Unix socket it listens on (a path outside the sandbox, in a directory only the host
+user can enter). For each notebook it receives two pipe ends over that connection and
+forks a child that, before anything else:
   - gets a private mount namespace with a fresh tmpfs home, its only writable place
     (/tmp is read-only), so no two notebooks ever share a writable file;
   - drops to a uid of its own (unique per notebook), so it can neither signal nor read
@@ -19,8 +21,11 @@ forking it is safe.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import json
 import os
+import random
+import selectors
 import signal
 import socket
 
@@ -29,6 +34,7 @@ from worker import apply_limits, drop_privileges, make_shell, serve
 CLONE_NEWNS = 0x00020000
 MS_REC, MS_PRIVATE = 0x4000, 1 << 18
 TMPFS = b"size=256m,mode=1777"
+UID_BASE, UID_SPAN = 61000, 4000  # unprivileged uids, one per notebook
 HOME = "/home/student"
 
 
@@ -70,28 +76,57 @@ def _kill_uid(uid: int) -> None:
         pass  # already reaped (SIGCHLD is ignored in the zygote)
 
 
-def run_zygote(control_fd: int, limits: dict) -> None:
+def run_zygote(listen_fd: int, limits: dict) -> None:
+    """Serve every grading process that connects to LISTEN_FD, until the host kills us."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps finished workers
     make_shell()  # a clean IPython shell, inherited by every fork (it is a singleton)
-    control = socket.socket(fileno=control_fd)
-    reply = lambda message: control.sendall((json.dumps(message) + "\n").encode())  # noqa: E731
-    reply({"event": "ready"})
+    listener = socket.socket(fileno=listen_fd)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    clients: set[socket.socket] = set()
+    # uids are handed out here, the one place that sees every notebook of the batch, so
+    # no two notebooks ever share one.
+    uids = (UID_BASE + (start + n) % UID_SPAN
+            for start in [random.randrange(UID_SPAN)] for n in itertools.count())
+
+    def reply(client: socket.socket, message: dict) -> None:
+        client.sendall(json.dumps(message).encode())
+
     while True:
-        data, fds, _, _ = socket.recv_fds(control, 65536, 2)
-        if not data:
-            return  # the host went away
-        request = json.loads(data)
-        if request["op"] == "fork":
-            pid = os.fork()
-            if pid == 0:
-                control.close()
-                try:
-                    _child(int(request["uid"]), fds[0], fds[1], limits)
-                finally:
-                    os._exit(0)
-            for fd in fds:
-                os.close(fd)
-            reply({"event": "forked", "pid": pid})
-        elif request["op"] == "kill":
-            _kill_uid(int(request["uid"]))
-            reply({"event": "killed"})
+        for key, _ in selector.select():
+            if key.fileobj is listener:
+                client, _ = listener.accept()
+                clients.add(client)
+                selector.register(client, selectors.EVENT_READ)
+                reply(client, {"event": "ready"})
+                continue
+            client = key.fileobj
+            try:
+                data, fds, _, _ = socket.recv_fds(client, 65536, 2)
+            except OSError:
+                data, fds = b"", []
+            if not data:  # that grading process is done
+                selector.unregister(client)
+                clients.discard(client)
+                client.close()
+                continue
+            request = json.loads(data)
+            if request["op"] == "fork":
+                uid = next(uids)
+                pid = os.fork()
+                if pid == 0:
+                    # The worker keeps no way back to the zygote or to other notebooks.
+                    selector.close()
+                    listener.close()
+                    for other in clients:
+                        other.close()
+                    try:
+                        _child(uid, fds[0], fds[1], limits)
+                    finally:
+                        os._exit(0)
+                for fd in fds:
+                    os.close(fd)
+                reply(client, {"event": "forked", "pid": pid, "uid": uid})
+            elif request["op"] == "kill":
+                _kill_uid(int(request["uid"]))
+                reply(client, {"event": "killed"})

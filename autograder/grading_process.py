@@ -1,0 +1,73 @@
+"""One grading process: its sandbox, its pool of workers, and the submissions it grades.
+
+With `--workers N` the batch runs N of these, forked by a fork server that has already
+imported this module (see autograde.py); with one worker the batch runs it in-process,
+and a Dask worker runs it for its tasks.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing.util
+import os
+
+# Before torch: with one OpenMP thread, importing torch starts no thread, so the fork
+# server that imports this module stays single-threaded and forking it is safe.
+os.environ["OMP_NUM_THREADS"] = "1"
+
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+import pytest  # noqa: E402, F401  (imported here once, for every grading it does)
+import torch  # noqa: E402
+
+from . import figures, report  # noqa: E402, F401  (feedback pages render figures)
+from .config import Course, load_course  # noqa: E402
+from .execute import WorkerPool  # noqa: E402
+from .grading import make_tensor  # noqa: E402
+from .pipeline import grade_submission  # noqa: E402
+from .report import write_submission_reports  # noqa: E402
+from .sandbox import Bubblewrap, Sandbox, Unsandboxed  # noqa: E402
+from .zygote_client import worker_pool  # noqa: E402
+
+if TYPE_CHECKING:
+    from .autograde import Job
+
+_state: dict[str, Any] = {}
+
+
+def start_grading_pool(course: Course, unsafe: bool,
+                       zygote_address: str | None = None) -> tuple[WorkerPool, Sandbox]:
+    """This process's pool of sandboxed workers, warming up; closed when the process ends.
+
+    ZYGOTE_ADDRESS is a zygote the batch started for all its grading processes; without
+    it this process starts its own."""
+    torch.set_num_threads(1)  # the graders' tensors are small; leave cores to sandboxes
+    sandbox: Sandbox = Unsandboxed() if unsafe else Bubblewrap()
+    pool = worker_pool(sandbox, course.limits, make_tensor, zygote_address)
+    pool.prepare()  # start warming up before the first submission arrives
+    atexit.register(pool.close)
+    # Pool processes of --workers N leave through os._exit, which skips atexit; their
+    # finalizers still run, so the zygote is killed and reaped rather than orphaned.
+    multiprocessing.util.Finalize(None, pool.close, exitpriority=10)
+    return pool, sandbox
+
+
+def init_process(root: str, unsafe: bool, zygote_address: str | None = None) -> None:
+    course = load_course(root, check_sources=False)
+    pool, sandbox = start_grading_pool(course, unsafe, zygote_address)
+    _state.update(course=course, sandbox=sandbox, pool=pool)
+
+
+def close_process() -> None:
+    _state["pool"].close()
+
+
+def grade_job(job: Job, out: str, seed: int) -> dict[str, Any]:
+    """Grade one submission in this process and write its reports; returns results.json."""
+    course, pool = _state["course"], _state["pool"]
+    result = grade_submission(course, job.student, job.assignment, job.directory, pool, seed,
+                              _state["sandbox"].name)
+    data = {**result.to_dict(), "fingerprint": job.fingerprint}
+    write_submission_reports(Path(out), result, data)
+    return data
