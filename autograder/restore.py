@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import nbformat
+from nbformat.v4.nbbase import random_cell_id
 
 from .notebook_cells import grade_id, is_solution, nbgrader
 
@@ -107,11 +108,13 @@ def _restore_solution(mine: Any, src: Any, changes: list[Change]) -> Any:
     if mine.get("cell_type") != src.cell_type:
         changes.append(Change("retyped", gid, f"cell type changed to {mine.get('cell_type')}; "
                                               f"restored to {src.cell_type}"))
-    factory = nbformat.v4.new_code_cell if src.cell_type == "code" else (
-        nbformat.v4.new_markdown_cell)
-    cell = factory(source=text, metadata=copy.deepcopy(src.metadata))
-    cell["id"] = src.get("id", cell["id"])
-    return cell
+    # Built directly rather than with nbformat's new_*_cell, which validates every cell
+    # against the schema: a third of restore's time, for cells made from the source's own.
+    cell = {"cell_type": src.cell_type, "id": src.get("id") or random_cell_id(),
+            "metadata": copy.deepcopy(src.metadata), "source": text}
+    if src.cell_type == "code":
+        cell.update(execution_count=None, outputs=[])
+    return nbformat.from_dict(cell)
 
 
 # The nbgrader keys that decide grading; nbgrader itself adds others (checksum, cell_type).
