@@ -92,9 +92,13 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
 
         raise CourseKitError(f"{submitted}: no such directory of submissions "
                              "(expected <student>/<assignment>/<notebook>.ipynb)")
-    sandbox = choose_sandbox(allow_unsandboxed=unsafe_no_sandbox)
-    unsafe = isinstance(sandbox, Unsandboxed)
+    if dask_scheduler:  # student code runs on the Dask workers: each picks its sandbox
+        unsafe = unsafe_no_sandbox
+    else:
+        unsafe = isinstance(choose_sandbox(allow_unsandboxed=unsafe_no_sandbox), Unsandboxed)
     out.mkdir(parents=True, exist_ok=True)
+    for litter in out.rglob(".*.tmp"):  # half-written by a run that was killed
+        litter.unlink(missing_ok=True)
     jobs = discover(course, submitted)
     results: dict[tuple[str, str], dict[str, Any]] = {}
     todo = []
@@ -163,11 +167,18 @@ def _run(course: Course, jobs: list[Job], out: Path, seed: int, workers: int, un
             return
         executor = ProcessPoolExecutor(workers, mp_context=_grading_context(),
                                        initializer=_init_grading_process,
-                                       initargs=(str(course.root), unsafe, address))
+                                       initargs=(str(course.root), unsafe, address,
+                                                 os.getpid()))
         try:
             futures = [executor.submit(_grade_in_process, job, str(out), seed) for job in jobs]
             for future in as_completed(futures):
                 yield future.result()
+        except BaseException:
+            # Interrupted (Ctrl-C) or failed: stop now, not after the submissions in
+            # flight, which a rerun grades again. (Python 3.14: terminate_workers().)
+            for process in list(getattr(executor, "_processes", {}).values()):
+                process.kill()
+            raise
         finally:
             # Grading processes close their sandboxes while the class reports are
             # written; the interpreter still waits for them before it exits.
@@ -178,10 +189,11 @@ def _run(course: Course, jobs: list[Job], out: Path, seed: int, workers: int, un
 
 
 # Run in the grading processes; they import grading_process, this process never does.
-def _init_grading_process(root: str, unsafe: bool, zygote_address: str | None) -> None:
+def _init_grading_process(root: str, unsafe: bool, zygote_address: str | None,
+                          batch_pid: int) -> None:
     from .grading_process import init_process
 
-    init_process(root, unsafe, zygote_address)
+    init_process(root, unsafe, zygote_address, batch_pid)
 
 
 def _grade_in_process(job: Job, out: str, seed: int) -> dict[str, Any]:

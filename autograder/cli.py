@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     except CourseKitError as exc:
         print(f"course {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        again = " (run the same command again to resume)" if args.command == "autograde" else ""
+        print(f"\ncourse {args.command}: interrupted{again}", file=sys.stderr)
+        return 130
 
 
 def _positive(text: str) -> int:

@@ -75,8 +75,12 @@ def _pool(course: Course, unsafe: bool) -> tuple[WorkerPool, str]:
     key = (str(course.root), unsafe)
     if key not in _pools:
         from .grading_process import start_grading_pool
+        from .sandbox import Unsandboxed, choose_sandbox
 
-        pool, sandbox = start_grading_pool(course, unsafe)  # as `--workers N` does
+        # UNSAFE is the client's --unsafe-no-sandbox: the weak mode where this machine has
+        # no bubblewrap, and only then.
+        weak = isinstance(choose_sandbox(allow_unsandboxed=unsafe), Unsandboxed)
+        pool, sandbox = start_grading_pool(course, weak)  # as `--workers N` does
         _pools[key] = (pool, sandbox.name)
     return _pools[key]
 

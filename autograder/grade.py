@@ -54,6 +54,7 @@ class _Plugin:
         self.results: list[TestResult] = []
         self.problems: dict[str, str] = {}
         self.errors: list[str] = []
+        self.interrupted = False
 
     @pytest.fixture
     def student(self) -> Student:
@@ -68,6 +69,9 @@ class _Plugin:
         # Fresh inputs per grading seed, stable per test: a grading can be replayed.
         return torch.Generator().manual_seed(zlib.crc32(f"{self._seed}:{request.node.nodeid}"
                                                         .encode()))
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.interrupted = True  # pytest swallows Ctrl-C; run_graders raises it again
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "problem(grade_id): the problem a test grades")
@@ -132,6 +136,8 @@ def run_graders(test_file: Path, send: Callable[[str, tuple, dict], CallReply], 
     sink = io.StringIO()
     with redirect_stdout(sink), redirect_stderr(sink), collecting_artifacts() as found:
         code = pytest.main(args, plugins=[plugin])
+    if plugin.interrupted:
+        raise KeyboardInterrupt
     if artifacts is not None:
         artifacts.extend(found)
     if plugin.errors or code not in (0, 1):

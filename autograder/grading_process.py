@@ -10,6 +10,8 @@ from __future__ import annotations
 import atexit
 import multiprocessing.util
 import os
+import select
+import threading
 
 # Before torch: with one OpenMP thread, importing torch starts no thread, so the fork
 # server that imports this module stays single-threaded and forking it is safe.
@@ -53,10 +55,32 @@ def start_grading_pool(course: Course, unsafe: bool,
     return pool, sandbox
 
 
-def init_process(root: str, unsafe: bool, zygote_address: str | None = None) -> None:
+def init_process(root: str, unsafe: bool, zygote_address: str | None = None,
+                 batch_pid: int | None = None) -> None:
+    if batch_pid is not None:
+        _exit_with(batch_pid)
     course = load_course(root, check_sources=False)
     pool, sandbox = start_grading_pool(course, unsafe, zygote_address)
     _state.update(course=course, sandbox=sandbox, pool=pool)
+
+
+def _exit_with(pid: int) -> None:
+    """End this process as soon as the batch's main process ends, even by SIGKILL: its
+    results would have nowhere to go, and its sandboxes would only waste the machine."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return
+    if not select.select([pidfd], [], [], 0)[0]:
+        threading.Thread(target=_exit_when_readable, args=(pidfd,), daemon=True,
+                         name="exit-with-batch").start()
+    else:
+        os._exit(1)
+
+
+def _exit_when_readable(pidfd: int) -> None:
+    select.select([pidfd], [], [])  # a pidfd becomes readable when its process ends
+    os._exit(1)  # the sandboxes were started --die-with-parent: they go with it
 
 
 def close_process() -> None:

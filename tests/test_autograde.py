@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -102,28 +103,53 @@ def test_each_typical_mistake_loses_exactly_its_problems(mistakes_class, mistake
     assert lost == LOSES[mistake]
 
 
-@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
-def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, how):
+def _processes_with(marker: str) -> list[str]:
+    """Live processes whose environment holds MARKER, and sandboxes (bwrap)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit() or (proc / "stat").read_text().split()[2] == "Z":
+                continue
+            args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            sandbox = Path(args.split(" ", 1)[0]).name == "bwrap"
+            if marker.encode() in (proc / "environ").read_bytes() or sandbox:
+                found.append(f"{proc.name}: {args[:120]}")
+        except OSError:
+            continue  # ended while we looked
+    return found
+
+
+@pytest.mark.parametrize("how, workers", [(signal.SIGINT, 1), (signal.SIGINT, 2),
+                                          (signal.SIGKILL, 2)])
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, how, workers):
     submitted = tmp_path / "submitted"
     for student in ("ada", "bob", "carol"):
         shutil.copytree(EXAMPLES / student, submitted / student)
     out = tmp_path / "out"
+    marker = f"course-kit-test-{tmp_path.name}"
     process = subprocess.Popen([str(COURSE_BIN), "autograde", str(submitted), "--out", str(out),
-                                "--seed", "4"], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                                "--seed", "4", "--workers", str(workers)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "COURSE_KIT_TEST_MARK": marker})
     deadline = time.time() + 300
     while not list(out.glob("*/*/results.json")) and time.time() < deadline:
         time.sleep(0.2)
     process.send_signal(how)
     process.wait(timeout=60)
+    # Nothing of the batch outlives it: grading processes, fork server, sandboxes.
+    deadline = time.time() + 15
+    while _processes_with(marker) and time.time() < deadline:
+        time.sleep(0.2)
+    assert _processes_with(marker) == []
+    if how == signal.SIGINT:
+        assert process.returncode == 130 and "to resume" in process.stderr.read()
     finished = {p.parent.parent.name for p in out.glob("*/*/results.json")}
     assert 1 <= len(finished) < 3
-    for path in out.rglob("*"):  # whatever exists is whole: no torn or temporary files
-        assert not path.name.endswith(".tmp")
-        if path.name == "results.json":
-            json.loads(path.read_text())
+    for path in out.glob("*/*/results.json"):  # whatever is there is whole
+        json.loads(path.read_text())
     resumed = run_course("autograde", str(submitted), "--out", str(out), "--seed", "4")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert not list(out.rglob("*.tmp"))  # nor any half-written file left over
     assert f"reused {len(finished)} finished earlier" in resumed.stdout
     assert set(_grades(out)) == {"ada", "bob", "carol"}
     assert _grades(out)["ada"]["total"] == "26"
