@@ -7,7 +7,6 @@ CallTimeout or WorkerCrashed instead of a stuck batch.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import selectors
@@ -28,7 +27,6 @@ from .sandbox_worker.protocol import ProtocolError, decode, encode, loads
 
 MAX_MESSAGE = 256 * 1024 * 1024
 STARTUP_SECONDS = 90
-_uids = itertools.count()
 
 
 @dataclass
@@ -205,7 +203,8 @@ class WorkerChannel:
 
 @dataclass
 class SandboxedWorker(WorkerChannel):
-    """A worker in a sandbox process of its own (the weak mode, and tests)."""
+    """A worker in a process of its own: the weak mode, where there is no zygote and no
+    uid to switch to (under bubblewrap, workers are forked by the zygote)."""
 
     sandbox: Sandbox
     limits: Limits
@@ -217,15 +216,11 @@ class SandboxedWorker(WorkerChannel):
     def start(self) -> SandboxedWorker:
         """Spawn the worker; it imports the heavy libraries while we do other work."""
         self.home = Path(tempfile.mkdtemp(prefix="course-kit-home-"))
-        uid = 0
-        if os.getuid() == 0 and self.sandbox.name == "bubblewrap":  # weak mode: outside
-            uid = 61000 + (os.getpid() * 16 + next(_uids)) % 4000  # own uid: own process limit
-            os.chown(self.home, uid, uid)
         self._req_r, self._req_w = os.pipe()
         self._rep_r, self._rep_w = os.pipe()
         limits = self.limits.model_dump(include={"memory_mb", "processes", "file_size_mb",
                                                  "output_kb"})
-        argv = [str(WORKER_DIR / "worker.py"), "--uid", str(uid), "--limits", json.dumps(limits),
+        argv = [str(WORKER_DIR / "worker.py"), "--limits", json.dumps(limits),
                 "--requests-fd", str(self._req_r), "--replies-fd", str(self._rep_w)]
         self.process = subprocess.Popen(
             self.sandbox.command(argv, self.home),

@@ -103,13 +103,12 @@ class Zygote:
         self._own = ZygoteServer(self.sandbox, self.limits).start()
         self.address = self._own.address
 
-    def _connect(self) -> socket.socket:
+    def _connect(self) -> None:
         control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         control.connect(self.address)
         self._control = control
         if self._reply(STARTUP_SECONDS).get("event") != "ready":
             raise WorkerCrashed("the sandbox's zygote failed to start")
-        return control
 
     def _reply(self, seconds: float) -> dict:
         assert self._control is not None

@@ -86,8 +86,8 @@ def run_zygote(listen_fd: int, limits: dict) -> None:
     clients: set[socket.socket] = set()
     # uids are handed out here, the one place that sees every notebook of the batch, so
     # no two notebooks ever share one.
-    uids = (UID_BASE + (start + n) % UID_SPAN
-            for start in [random.randrange(UID_SPAN)] for n in itertools.count())
+    first = random.randrange(UID_SPAN)
+    uids = (UID_BASE + (first + n) % UID_SPAN for n in itertools.count())
 
     def reply(client: socket.socket, message: dict) -> None:
         client.sendall(json.dumps(message).encode())
