@@ -559,23 +559,29 @@ def test_train_final_params(student, rng):
 
 @problem("train")
 def test_train_decreases_recomputed_loss(student, rng):
-    # Few steps, far from convergence: after many steps any convergent update (even a
-    # wrong one) ends near the optimum, and the check would pass or fail by chance.
-    call, params, t, y, lr, n_steps = _call_train(student, rng, 5, 15)
-    after = _params_after(call, "train")
-    i = info(after)
-    assert i.requires_grad and i.is_leaf, (
-        "after train, params should still be a leaf tensor that requires grad"
-    )
-    _, theta = _gd(params, t, y, lr, n_steps)
-    before, now, reference = _loss(params, t, y), _loss(after, t, y), _loss(theta, t, y)
-    # Within 1% of the decrease that plain gradient descent achieves: a looser bound would
-    # let a wrong update pass on some random inputs and not others.
-    assert abs(now - reference) <= 0.01 * (before - reference), (
-        f"after {n_steps} steps of train the loss of the parameters (recomputed by the "
-        f"grader) should have gone down from {before:.6g} to about {reference:.6g}; it is "
-        f"{now:.6g}"
-    )
+    # Few steps, far from convergence, and several step counts on the same data: a wrong
+    # update (say, a gradient never reset) can land on the right loss after one step count
+    # by chance, but not after four; the result must not depend on the random inputs.
+    t, y = _parabola_data(rng)
+    lr = _stable_lr(t, rng)
+    start = _random_params(rng)
+    counts = sorted(int(n) for n in torch.randperm(14, generator=rng)[:4] + 2)  # in 2..15
+    for n_steps in counts:
+        call = student.call("train", start.clone().requires_grad_(), t, y, lr, n_steps)
+        after = _params_after(call, "train")
+        i = info(after)
+        assert i.requires_grad and i.is_leaf, (
+            "after train, params should still be a leaf tensor that requires grad"
+        )
+        _, theta = _gd(start, t, y, lr, n_steps)
+        before, now, reference = _loss(start, t, y), _loss(after, t, y), _loss(theta, t, y)
+        # Within 0.1% of the decrease plain gradient descent achieves (float32 rounding
+        # stays below 0.01%).
+        assert abs(now - reference) <= 1e-3 * (before - reference), (
+            f"after {n_steps} steps of train the loss of the parameters (recomputed by the "
+            f"grader) should have gone down from {before:.6g} to about {reference:.6g}; it "
+            f"is {now:.6g}"
+        )
 
 
 # ----------------------------------------------------------------- train_until
