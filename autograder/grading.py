@@ -27,7 +27,7 @@ import pytest
 import torch
 
 from .errors import CallTimeout, StudentError, WorkerCrashed
-from .sandbox_worker.protocol import RemoteFunction, StudentRef
+from .sandbox_worker.protocol import RemoteFunction, StudentRef, tensor_from_fields
 from .worker_client import CallReply
 
 __all__ = ["problem", "info", "attach", "TensorInfo", "Student", "Call", "StudentError",
@@ -99,14 +99,9 @@ def info(t: torch.Tensor) -> TensorInfo:
     return found
 
 
-_DTYPES = {name: getattr(torch, name) for name in (
-    "float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8",
-    "bool")}
-
-
 def make_tensor(fields: dict, factory: Callable) -> torch.Tensor:
     """Build a plain tensor from checked protocol fields (see protocol.check_tensor_fields)."""
-    t = torch.tensor(fields["data"], dtype=_DTYPES[fields["dtype"]]).reshape(fields["shape"])
+    t = tensor_from_fields(torch, fields)
     grad = None if fields["grad"] is None else factory(fields["grad"], factory)
     t._course_info = TensorInfo(fields["requires_grad"], fields["is_leaf"],
                                 fields["has_grad_fn"], grad)

@@ -42,6 +42,32 @@ def test_tensors_keep_values_dtype_and_autograd_facts():
     assert roundtrip(torch.arange(3)).dtype == torch.int64
 
 
+@pytest.mark.parametrize("tensor", [
+    torch.tensor([True, False, True]),
+    torch.tensor([1.5, float("nan"), -float("inf")], dtype=torch.bfloat16),
+    torch.tensor([0.1, 2.0], dtype=torch.float16),
+    torch.tensor([-3, 127], dtype=torch.int8),
+    torch.tensor(2.5, dtype=torch.float64),
+    torch.zeros(0, 3),
+    torch.arange(12.0).reshape(3, 4).T,  # not contiguous
+])
+def test_every_dtype_and_layout_roundtrips_exactly(tensor):
+    back = roundtrip(tensor)
+    assert back.dtype == tensor.dtype and back.shape == tensor.shape
+    assert torch.equal(back.isnan(), tensor.isnan()) if tensor.is_floating_point() else True
+    assert torch.equal(torch.nan_to_num(back), torch.nan_to_num(tensor))
+
+
+def _tensor_message(dtype: str, shape: list, data: str) -> dict:
+    return {"__tensor__": {"dtype": dtype, "shape": shape, "data": data, "requires_grad": False,
+                           "is_leaf": True, "has_grad_fn": False, "grad": None}}
+
+
+def test_forged_bool_bytes_become_plain_bools():
+    back = decode(_tensor_message("bool", [3], "AAcB"), make_tensor)  # bytes 0, 7, 1
+    assert back.tolist() == [False, True, True]
+
+
 def test_objects_that_are_not_plain_data_are_refused():
     class AlwaysEqual:
         def __eq__(self, other):
@@ -63,11 +89,12 @@ def test_subclasses_of_builtins_become_builtins():
 
 
 @pytest.mark.parametrize("forged", [
-    {"__tensor__": {"dtype": "float32", "shape": [3], "data": [1.0]}},
-    {"__tensor__": {"dtype": "float32", "shape": [2], "data": [1.0, "x"], "requires_grad": False,
-                    "is_leaf": True, "has_grad_fn": False, "grad": None}},
-    {"__tensor__": {"dtype": "object", "shape": [1], "data": [1], "requires_grad": False,
-                    "is_leaf": True, "has_grad_fn": False, "grad": None}},
+    {"__tensor__": {"dtype": "float32", "shape": [3], "data": "AACAPw=="}},  # fields missing
+    _tensor_message("float32", [2], "AACAPw=="),  # 4 bytes for 2 floats
+    _tensor_message("float32", [1], "AAC*Pw=="),  # not base64
+    _tensor_message("float32", [2], [1.0, 2.0]),  # numbers, not bytes
+    _tensor_message("float32", [1_000_000_000, 1_000_000_000], ""),  # too big, before decoding
+    _tensor_message("object", [1], "AQ=="),
     {"__pickle__": "gASVAAAA"},
     {"a": 1, "b": 2},
 ])

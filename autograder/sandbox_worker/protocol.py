@@ -1,13 +1,17 @@
 """Plain-data encoding shared by the trusted host and the sandboxed worker.
 
 Values cross the trust boundary as JSON lines, never as pickle. Tensors travel as
-dtype + shape + flat values, with the autograd facts a grader may check. The host
-side decodes defensively: every field is type-checked and sized, so a forged or
-garbled message becomes a ProtocolError instead of an object with surprises.
+dtype + shape + their bytes in base64 (the machine's order: host and worker are always
+on one machine), with the autograd facts a grader may check; a 60,000-element tensor
+takes a millisecond that way, against 60 ms as a JSON list of numbers. The host side
+decodes defensively: every field is type-checked and sized, so a forged or garbled
+message becomes a ProtocolError instead of an object with surprises.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 from dataclasses import dataclass
@@ -15,8 +19,9 @@ from typing import Any
 
 MAX_ELEMENTS = 5_000_000  # per tensor
 MAX_DEPTH = 32
-DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8",
-          "uint8", "bool")
+ITEMSIZE = {"float32": 4, "float64": 8, "float16": 2, "bfloat16": 2, "int64": 8, "int32": 4,
+            "int16": 2, "int8": 1, "uint8": 1, "bool": 1}
+DTYPES = tuple(ITEMSIZE)
 
 
 class ProtocolError(Exception):
@@ -101,15 +106,15 @@ def _encode_tensor(torch: Any, t: Any, depth: int) -> dict[str, Any]:
         raise Unencodable(f"tensor dtype {dtype} is not supported")
     if t_plain.numel() > MAX_ELEMENTS:
         raise Unencodable(f"tensor has {t_plain.numel()} elements, more than {MAX_ELEMENTS}")
-    flat = t_plain.reshape(-1)
-    if dtype in ("float16", "bfloat16"):
-        flat = flat.double()
-    data = [_float(x) if isinstance(x, float) else x for x in flat.tolist()]
+    flat = torch.Tensor.contiguous(t_plain.reshape(-1))
+    if dtype == "bool":
+        flat = flat.to(torch.uint8)
+    raw = flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
     grad = t.grad if t.is_leaf else None
     return {
         "dtype": dtype,
-        "shape": list(t_plain.shape),
-        "data": data,
+        "shape": [int(s) for s in t_plain.shape],
+        "data": base64.b64encode(raw).decode("ascii"),
         "requires_grad": bool(t.requires_grad),
         "is_leaf": bool(t.is_leaf),
         "has_grad_fn": t.grad_fn is not None,
@@ -169,20 +174,33 @@ def check_tensor_fields(body: dict[str, Any]) -> dict[str, Any]:
     shape, data = body["shape"], body["data"]
     if type(shape) is not list or not all(type(s) is int and s >= 0 for s in shape):
         raise ProtocolError("tensor shape must be a list of non-negative ints")
-    if type(data) is not list or len(data) != math.prod(shape) or len(data) > MAX_ELEMENTS:
+    size = math.prod(shape) * ITEMSIZE[body["dtype"]]
+    # Sized before decoding: a forged length costs nothing.
+    if math.prod(shape) > MAX_ELEMENTS or type(data) is not str or \
+            len(data) != 4 * math.ceil(size / 3):
         raise ProtocolError("tensor data does not match its shape")
-    values = []
-    for x in data:
-        if type(x) in (int, float, bool):
-            values.append(x)
-        elif type(x) is dict and x.get("__float__") in ("nan", "inf", "-inf") and len(x) == 1:
-            values.append(float(x["__float__"]))
-        else:
-            raise ProtocolError("tensor data must be numbers")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError("tensor data is not base64") from None
+    if len(raw) != size:
+        raise ProtocolError("tensor data does not match its shape")
     for flag in ("requires_grad", "is_leaf", "has_grad_fn"):
         if type(body[flag]) is not bool:
             raise ProtocolError(f"tensor field {flag} must be a bool")
     grad = body["grad"]
     if grad is not None and type(grad) is not dict:
         raise ProtocolError("tensor grad must be a tensor or null")
-    return {**body, "data": values, "grad": None if grad is None else check_tensor_fields(grad)}
+    return {**body, "data": raw, "grad": None if grad is None else check_tensor_fields(grad)}
+
+
+def tensor_from_fields(torch: Any, fields: dict[str, Any]) -> Any:
+    """A new tensor (of its own memory) from checked fields; autograd facts are the caller's."""
+    dtype = getattr(torch, fields["dtype"])
+    if not fields["data"]:
+        return torch.empty(fields["shape"], dtype=dtype)
+    if dtype is torch.bool:  # any non-zero byte is True: no invalid bools from forged bytes
+        flat = torch.frombuffer(bytearray(fields["data"]), dtype=torch.uint8) != 0
+    else:
+        flat = torch.frombuffer(bytearray(fields["data"]), dtype=dtype)
+    return flat.reshape(fields["shape"])

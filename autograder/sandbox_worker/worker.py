@@ -38,6 +38,7 @@ from protocol import (  # noqa: E402
     decode,
     dumps,
     encode,
+    tensor_from_fields,
 )
 
 REPLIES_FD = 4  # set from --replies-fd in main()
@@ -122,8 +123,7 @@ def make_shell():
 def make_tensor(fields: dict, factory) -> object:
     import torch
 
-    t = torch.tensor(fields["data"], dtype=getattr(torch, fields["dtype"]))
-    t = t.reshape(fields["shape"])
+    t = tensor_from_fields(torch, fields)
     if fields["requires_grad"]:
         t.requires_grad_(True)
     if fields["grad"] is not None and t.requires_grad:
