@@ -1,13 +1,15 @@
 """How fast does the kit grade a whole class, and how does it compare with nbgrader?
 
-    python benchmarks/grading_speed.py [--students 24] [--skip-nbgrader] [--json PATH]
+    python benchmarks/grading_speed.py [--students 24] [--repeat 2] [--skip-nbgrader]
+                                       [--json PATH]
 
 Builds a class in a temporary directory (three notebooks a student: about half
 complete, a quarter with typical mistakes, a quarter blank), then times, in one run:
-`course autograde --workers 1`, the same with `--workers 2`, and `nbgrader autograde`
-on the same submissions. Figures are relative to a baseline measured in the same run
-(one warm `import torch; from fastai.torch_core import set_seed`), so that results
-from a slow laptop and a fast server can be compared.
+`course autograde --workers 1` and `--workers 2`, alternately, REPEAT times each (the
+table keeps each one's fastest run, the least disturbed by other load on the machine),
+and `nbgrader autograde` on the same submissions. Figures are relative to a baseline
+measured in the same run (one warm `import torch; from fastai.torch_core import
+set_seed`), so that results from a slow laptop and a fast server can be compared.
 """
 
 from __future__ import annotations
