@@ -135,9 +135,12 @@ def _processes_with(marker: str) -> list[str]:
 @pytest.mark.parametrize("how, workers", [(signal.SIGINT, 1), (signal.SIGINT, 2),
                                           (signal.SIGKILL, 2)])
 def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, how, workers):
+    # Enough complete submissions that the signal always lands mid-batch, however fast
+    # the first one is graded.
     submitted = tmp_path / "submitted"
-    for student in ("ada", "bob", "carol"):
-        shutil.copytree(EXAMPLES / student, submitted / student)
+    students = ["ada", "bob", "carol"] + [f"ada{i}" for i in range(2, 9)]
+    for student in students:
+        shutil.copytree(EXAMPLES / student.rstrip("0123456789"), submitted / student)
     out = tmp_path / "out"
     marker = f"course-kit-test-{tmp_path.name}"
     process = subprocess.Popen([str(COURSE_BIN), "autograde", str(submitted), "--out", str(out),
@@ -157,14 +160,14 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, how, workers):
     if how == signal.SIGINT:
         assert process.returncode == 130 and "to resume" in process.stderr.read()
     finished = {p.parent.parent.name for p in out.glob("*/*/results.json")}
-    assert 1 <= len(finished) < 3
+    assert 1 <= len(finished) < len(students)
     for path in out.glob("*/*/results.json"):  # whatever is there is whole
         json.loads(path.read_text())
     resumed = run_course("autograde", str(submitted), "--out", str(out), "--seed", "4")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert not list(out.rglob("*.tmp"))  # nor any half-written file left over
     assert f"reused {len(finished)} finished earlier" in resumed.stdout
-    assert set(_grades(out)) == {"ada", "bob", "carol"}
+    assert set(_grades(out)) == set(students)
     assert _grades(out)["ada"]["total"] == "26"
 
 
