@@ -67,6 +67,66 @@ MISTAKES: dict[str, dict[str, str]] = {
     return X, y, theta, theta0
 ''',
     },
+    # the population std (divides by n) where the unbiased one is asked for
+    "biased-std": {
+        "standardize": '''def standardize(t):
+    mean = t.mean()
+    std = t.std(unbiased=False)
+    return (t - mean) / std, mean, std
+''',
+    },
+    # tests the stopping rule before recording the loss: the last loss is never returned
+    "stops-before-recording": {
+        "train_until": '''def train_until(params, t, y, lr, tol, max_steps):
+    losses = []
+    for _ in range(max_steps):
+        loss = apply_step(params, t, y, lr)
+        if losses and losses[-1] - loss < tol:
+            break
+        losses.append(loss)
+    return losses
+''',
+    },
+    # mini-batches in the same order every epoch: the seed changes nothing
+    "sgd-without-shuffling": {
+        "sgd_linear_regression": '''\
+def sgd_linear_regression(X, y, lr, n_epochs, batch_size, seed=0):
+    n, d = X.shape
+    theta = torch.zeros(d, dtype=X.dtype, requires_grad=True)
+    theta0 = torch.zeros((), dtype=X.dtype, requires_grad=True)
+    losses = []
+    for _ in range(n_epochs):
+        for start in range(0, n, batch_size):
+            loss = ((linear_model(X[start:start + batch_size], theta, theta0)
+                     - y[start:start + batch_size]) ** 2).mean()
+            loss.backward()
+            with torch.no_grad():
+                theta -= lr * theta.grad
+                theta0 -= lr * theta0.grad
+            theta.grad = None
+            theta0.grad = None
+            losses.append(loss.item())
+    return theta.detach(), theta0.detach(), losses
+''',
+    },
+    # gradient descent from a random start instead of zeros
+    "random-start": {
+        "fit_linear_regression": '''def fit_linear_regression(X, y, lr=0.1, n_steps=1000):
+    theta = torch.randn(X.shape[1], dtype=X.dtype, requires_grad=True)
+    theta0 = torch.randn((), dtype=X.dtype, requires_grad=True)
+    losses = []
+    for _ in range(n_steps):
+        loss = ((linear_model(X, theta, theta0) - y) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            theta -= lr * theta.grad
+            theta0 -= lr * theta0.grad
+        theta.grad = None
+        theta0.grad = None
+        losses.append(loss.item())
+    return theta.detach(), theta0.detach(), losses
+''',
+    },
 }
 
 # The problems each mistake must lose (all others keep full marks).
@@ -78,4 +138,8 @@ LOSES: dict[str, set[str]] = {
     "closed-form-fit": {"fit_linear_regression"},
     "mutating-gradient": {"gradient"},
     "unseeded-data": {"make_linear_data"},
+    "biased-std": {"standardize"},
+    "stops-before-recording": {"train_until"},
+    "sgd-without-shuffling": {"sgd_linear_regression"},
+    "random-start": {"fit_linear_regression"},
 }

@@ -146,7 +146,10 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, how, workers):
     process = subprocess.Popen([str(COURSE_BIN), "autograde", str(submitted), "--out", str(out),
                                 "--seed", "4", "--workers", str(workers)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "COURSE_KIT_TEST_MARK": marker})
+                               env={**os.environ, "COURSE_KIT_TEST_MARK": marker},
+                               # As from a terminal: a shell's background job (`cmd &`) starts
+                               # with SIGINT ignored, and Python then keeps ignoring it.
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 300
     while not list(out.glob("*/*/results.json")) and time.time() < deadline:
         time.sleep(0.2)
