@@ -201,6 +201,13 @@ class WorkerChannel:
 
 
 
+def worker_argv(limits: Limits, *fds: str) -> list[str]:
+    """The sandboxed worker script's command line: the limits it applies itself, and FDS
+    (`--requests-fd R --replies-fd W` for one worker, `--listen-fd L` for a zygote)."""
+    own = limits.model_dump(include={"memory_mb", "processes", "file_size_mb", "output_kb"})
+    return [str(WORKER_DIR / "worker.py"), "--limits", json.dumps(own), *fds]
+
+
 @dataclass
 class SandboxedWorker(WorkerChannel):
     """A worker in a process of its own: the weak mode, where there is no zygote and no
@@ -218,10 +225,8 @@ class SandboxedWorker(WorkerChannel):
         self.home = Path(tempfile.mkdtemp(prefix="course-kit-home-"))
         self._req_r, self._req_w = os.pipe()
         self._rep_r, self._rep_w = os.pipe()
-        limits = self.limits.model_dump(include={"memory_mb", "processes", "file_size_mb",
-                                                 "output_kb"})
-        argv = [str(WORKER_DIR / "worker.py"), "--limits", json.dumps(limits),
-                "--requests-fd", str(self._req_r), "--replies-fd", str(self._rep_w)]
+        argv = worker_argv(self.limits, "--requests-fd", str(self._req_r),
+                           "--replies-fd", str(self._rep_w))
         self.process = subprocess.Popen(
             self.sandbox.command(argv, self.home),
             env=self.sandbox.env(self.home),

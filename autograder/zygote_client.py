@@ -23,12 +23,13 @@ from typing import Any
 from .config import Limits
 from .errors import WorkerCrashed
 from .execute import WorkerPool
-from .sandbox import WORKER_DIR, Bubblewrap, Sandbox
+from .sandbox import Bubblewrap, Sandbox
 from .worker_client import (
     STARTUP_SECONDS,
     SandboxedWorker,
     WorkerChannel,
     kill_process_group,
+    worker_argv,
 )
 
 
@@ -49,10 +50,7 @@ class ZygoteServer:
         try:
             listener.bind(self.address)
             listener.listen(64)
-            limits = self.limits.model_dump(include={"memory_mb", "processes", "file_size_mb",
-                                                     "output_kb"})
-            argv = [str(WORKER_DIR / "worker.py"), "--limits", json.dumps(limits),
-                    "--listen-fd", str(listener.fileno())]
+            argv = worker_argv(self.limits, "--listen-fd", str(listener.fileno()))
             home = self._dir / "home"
             home.mkdir()
             self.process = subprocess.Popen(

@@ -174,10 +174,10 @@ def check_tensor_fields(body: dict[str, Any]) -> dict[str, Any]:
     shape, data = body["shape"], body["data"]
     if type(shape) is not list or not all(type(s) is int and s >= 0 for s in shape):
         raise ProtocolError("tensor shape must be a list of non-negative ints")
-    size = math.prod(shape) * ITEMSIZE[body["dtype"]]
+    elements = math.prod(shape)
+    size = elements * ITEMSIZE[body["dtype"]]
     # Sized before decoding: a forged length costs nothing.
-    if math.prod(shape) > MAX_ELEMENTS or type(data) is not str or \
-            len(data) != 4 * math.ceil(size / 3):
+    if elements > MAX_ELEMENTS or type(data) is not str or len(data) != 4 * math.ceil(size / 3):
         raise ProtocolError("tensor data does not match its shape")
     try:
         raw = base64.b64decode(data, validate=True)

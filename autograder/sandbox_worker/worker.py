@@ -1,7 +1,8 @@
 """The sandboxed worker: executes a student's notebook, then serves calls from graders.
 
 Runs as a plain script inside bubblewrap:
-`python -I worker.py --uid N --limits JSON --requests-fd R --replies-fd W`.
+`python -I worker.py --limits JSON --requests-fd R --replies-fd W` (the weak mode), or
+`--limits JSON --listen-fd L` for a zygote, whose forks drop to a uid of their own.
 Requests arrive as JSON lines on fd R and replies leave on fd W; fd 0 is /dev/null
 so `input()` in student code cannot eat a request. Heavy libraries are imported
 before the first request, so a pre-started worker hides their import time.
@@ -280,7 +281,6 @@ def main() -> None:
         import_heavy_libraries()
         run_zygote(int(args["--listen-fd"]), limits)
         return
-    drop_privileges(int(args.get("--uid", "0")))
     apply_limits(limits)
     import_heavy_libraries()
     serve(int(args["--requests-fd"]), int(args["--replies-fd"]), limits,
