@@ -203,7 +203,8 @@ class WorkerChannel:
 
 def worker_argv(limits: Limits, *fds: str) -> list[str]:
     """The sandboxed worker script's command line: the limits it applies itself, and FDS
-    (`--requests-fd R --replies-fd W` for one worker, `--listen-fd L` for a zygote)."""
+    (`--requests-fd R --replies-fd W` for one worker, `--listen-fd L --lifeline-fd F` for
+    a zygote)."""
     own = limits.model_dump(include={"memory_mb", "processes", "file_size_mb", "output_kb"})
     return [str(WORKER_DIR / "worker.py"), "--limits", json.dumps(own), *fds]
 

@@ -47,18 +47,24 @@ class ZygoteServer:
         self._dir = Path(tempfile.mkdtemp(prefix="course-kit-zygote-"))
         self.address = str(self._dir / "zygote.sock")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # The lifeline: we hold its write end, the zygote exits when it reads EOF, i.e.
+        # when this process ends, however it ends. bwrap's --die-with-parent alone misses
+        # a host killed before bwrap has set it up, which left zygotes behind.
+        lifeline_r, self._lifeline = os.pipe()
         try:
             listener.bind(self.address)
             listener.listen(64)
-            argv = worker_argv(self.limits, "--listen-fd", str(listener.fileno()))
+            argv = worker_argv(self.limits, "--listen-fd", str(listener.fileno()),
+                               "--lifeline-fd", str(lifeline_r))
             home = self._dir / "home"
             home.mkdir()
             self.process = subprocess.Popen(
                 self.sandbox.command(argv, home), env=self.sandbox.env(home), cwd=home,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                pass_fds=(listener.fileno(),), start_new_session=True)
+                pass_fds=(listener.fileno(), lifeline_r), start_new_session=True)
         finally:
             listener.close()
+            os.close(lifeline_r)
         # Output that bypasses the workers' own capture: drain it so nobody blocks.
         threading.Thread(target=self._drain, daemon=True).start()
         return self
@@ -74,6 +80,9 @@ class ZygoteServer:
     def close(self) -> None:
         if self.process:
             kill_process_group(self.process)
+        if getattr(self, "_lifeline", -1) >= 0:
+            os.close(self._lifeline)
+            self._lifeline = -1
         if getattr(self, "_dir", None):
             shutil.rmtree(self._dir, ignore_errors=True)
 

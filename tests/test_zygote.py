@@ -5,7 +5,13 @@ These start a real zygote in bubblewrap and run real cells in the workers it for
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +82,57 @@ def test_a_lost_zygote_is_replaced_and_grading_goes_on(server):
         assert zygote._own is not None and zygote._own.alive()
     finally:
         zygote.close()
+
+
+# A host that starts the zygote, says its pid, and waits to be killed. Its sandbox lacks
+# --die-with-parent, as when the host dies before bwrap has armed it: only the lifeline
+# can end the zygote then.
+_HOST = """
+import time
+from autograder.config import Limits
+from autograder.sandbox import Bubblewrap
+from autograder.zygote_client import ZygoteServer
+
+class Unguarded(Bubblewrap):
+    def command(self, argv, home):
+        return [arg for arg in super().command(argv, home) if arg != "--die-with-parent"]
+
+server = ZygoteServer(Unguarded(), Limits()).start()
+print(server.process.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_zygote_ends_with_its_host_even_when_die_with_parent_missed_it():
+    host = subprocess.Popen([sys.executable, "-c", _HOST], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).parents[1])
+    try:
+        pid = int(host.stdout.readline())
+        time.sleep(1)
+        assert _running(pid)
+    finally:
+        host.kill()
+        host.wait()
+    deadline = time.time() + 60  # it first finishes importing torch and fastai
+    while _running(pid) and time.time() < deadline:
+        time.sleep(0.2)
+    left = _running(pid)
+    _kill_tree(pid)  # so that a failure here leaves nothing to fail later tests
+    assert not left, "the zygote outlived the process that started it"
+
+
+def _kill_tree(pid: int) -> None:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        return
+    for child in children:
+        _kill_tree(int(child))

@@ -76,13 +76,15 @@ def _kill_uid(uid: int) -> None:
         pass  # already reaped (SIGCHLD is ignored in the zygote)
 
 
-def run_zygote(listen_fd: int, limits: dict) -> None:
-    """Serve every grading process that connects to LISTEN_FD, until the host kills us."""
+def run_zygote(listen_fd: int, lifeline_fd: int, limits: dict) -> None:
+    """Serve every grading process that connects to LISTEN_FD, until the host kills us
+    or its end of LIFELINE_FD closes (the host is gone)."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps finished workers
     make_shell()  # a clean IPython shell, inherited by every fork (it is a singleton)
     listener = socket.socket(fileno=listen_fd)
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
+    selector.register(lifeline_fd, selectors.EVENT_READ)
     clients: set[socket.socket] = set()
     # uids are handed out here, the one place that sees every notebook of the batch, so
     # no two notebooks ever share one.
@@ -94,6 +96,10 @@ def run_zygote(listen_fd: int, limits: dict) -> None:
 
     while True:
         for key, _ in selector.select():
+            if key.fileobj == lifeline_fd:
+                # EOF: the host is gone. Leaving ends the sandbox's PID namespace, and
+                # with it every worker forked here.
+                os._exit(0)
             if key.fileobj is listener:
                 client, _ = listener.accept()
                 clients.add(client)
@@ -118,6 +124,7 @@ def run_zygote(listen_fd: int, limits: dict) -> None:
                     # The worker keeps no way back to the zygote or to other notebooks.
                     selector.close()
                     listener.close()
+                    os.close(lifeline_fd)
                     for other in clients:
                         other.close()
                     try:
