@@ -12,6 +12,7 @@ import multiprocessing.util
 import os
 import select
 import threading
+import time
 
 # Before torch: with one OpenMP thread, importing torch starts no thread, so the fork
 # server that imports this module stays single-threaded and forking it is safe.
@@ -68,15 +69,37 @@ def _exit_with(pid: int) -> None:
     """End this process as soon as the batch's main process ends, even by SIGKILL: its
     results would have nowhere to go, and its sandboxes would only waste the machine."""
     try:
-        pidfd = os.pidfd_open(pid)
+        pidfd: int | None = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)  # the batch ended before this process started
     except OSError:
-        return
-    threading.Thread(target=_exit_when_readable, args=(pidfd,), daemon=True,
+        pidfd = None  # no pidfds on this kernel: watch the parents instead
+    if not _started_by(pid):  # PID is gone, and may already be another process's
+        os._exit(1)
+    threading.Thread(target=_exit_when_gone, args=(pid, pidfd), daemon=True,
                      name="exit-with-batch").start()
 
 
-def _exit_when_readable(pidfd: int) -> None:
-    select.select([pidfd], [], [])  # a pidfd becomes readable when its process ends
+def _started_by(pid: int) -> bool:
+    """Whether PID started this process, or its fork server (which is reparented when
+    the batch ends)."""
+    return pid in (os.getppid(), _parent_of(os.getppid()))
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])  # after "pid (name)": state, ppid
+
+
+def _exit_when_gone(pid: int, pidfd: int | None) -> None:
+    if pidfd is not None:
+        select.select([pidfd], [], [])  # a pidfd becomes readable when its process ends
+    else:
+        while _started_by(pid):
+            time.sleep(1)
     os._exit(1)  # the sandboxes were started --die-with-parent: they go with it
 
 

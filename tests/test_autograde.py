@@ -174,6 +174,29 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, how, workers):
     assert _grades(out)["ada"]["total"] == "26"
 
 
+def test_a_batch_killed_while_starting_leaves_nothing_behind(tmp_path):
+    # Killed while its fork server still imports torch: the grading processes it forks
+    # afterwards find the batch gone before they could watch it, and must end anyway.
+    submitted = tmp_path / "submitted"
+    shutil.copytree(EXAMPLES / "ada", submitted / "ada")
+    marker = f"course-kit-test-{tmp_path.name}"
+    process = subprocess.Popen([str(COURSE_BIN), "autograde", str(submitted), "--out",
+                                str(tmp_path / "out"), "--workers", "2"], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "COURSE_KIT_TEST_MARK": marker})
+    deadline = time.time() + 60
+    while (not any("forkserver" in p for p in _processes_with(marker))
+           and time.time() < deadline):
+        time.sleep(0.05)
+    time.sleep(0.5)  # the batch asks for its grading processes; the server is still busy
+    process.kill()
+    process.wait(timeout=60)
+    deadline = time.time() + 60  # the fork server first finishes its imports
+    while _processes_with(marker) and time.time() < deadline:
+        time.sleep(0.2)
+    assert _processes_with(marker) == []
+
+
 def test_check_runs_the_visible_tests(tmp_path):
     result = run_course("check", str(EXAMPLES / "carol" / ASSIGNMENT / "02-seven-steps.ipynb"))
     assert result.returncode == 1
