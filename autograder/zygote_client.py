@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,28 @@ from .worker_client import (
     worker_argv,
 )
 
+DIR_PREFIX = "course-kit-zygote-"
+STALE_SECONDS = 600
+
+
+def remove_stale_directories() -> None:
+    """Remove the socket directories of zygotes that are gone: a batch killed with
+    SIGKILL cannot remove its own. A directory counts as stale when it is old and
+    nothing listens on its socket any more."""
+    for path in Path(tempfile.gettempdir()).glob(f"{DIR_PREFIX}*"):
+        try:
+            info = path.lstat()
+            if (not path.is_dir() or path.is_symlink() or info.st_uid != os.getuid()
+                    or time.time() - info.st_mtime < STALE_SECONDS):
+                continue
+            with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as probe:
+                probe.settimeout(1)
+                probe.connect(str(path / "zygote.sock"))
+        except (FileNotFoundError, ConnectionRefusedError):
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
+
 
 class ZygoteServer:
     """The zygote process in its sandbox, and the socket it listens on."""
@@ -42,9 +65,10 @@ class ZygoteServer:
         self.address = ""
 
     def start(self) -> ZygoteServer:
+        remove_stale_directories()
         # A directory only this user may enter: the sandbox cannot see it, and no other
         # local user may connect and ask for forks.
-        self._dir = Path(tempfile.mkdtemp(prefix="course-kit-zygote-"))
+        self._dir = Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
         self.address = str(self._dir / "zygote.sock")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # The lifeline: we hold its write end, the zygote exits when it reads EOF, i.e.

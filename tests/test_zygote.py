@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from autograder.config import Limits
 from autograder.grading import make_tensor
 from autograder.sandbox import Bubblewrap
-from autograder.zygote_client import Zygote, ZygoteServer
+from autograder.zygote_client import DIR_PREFIX, STALE_SECONDS, Zygote, ZygoteServer
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
 
@@ -136,3 +137,22 @@ def _kill_tree(pid: int) -> None:
         return
     for child in children:
         _kill_tree(int(child))
+
+
+def test_socket_directories_of_killed_batches_are_removed(server):
+    # A batch killed with SIGKILL cannot remove its socket directory; the next one does,
+    # once the directory is old and nothing listens on it. Live and recent ones stay.
+    old = time.time() - 2 * STALE_SECONDS
+    dead = Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
+    (dead / "home").mkdir()
+    recent = Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
+    live = Path(server.address).parent
+    for path in (dead, live):
+        os.utime(path, (old, old))
+    try:
+        ZygoteServer(Bubblewrap(), Limits()).start().close()
+        assert not dead.exists()
+        assert recent.exists() and live.exists() and server.alive()
+    finally:
+        shutil.rmtree(dead, ignore_errors=True)
+        shutil.rmtree(recent, ignore_errors=True)
