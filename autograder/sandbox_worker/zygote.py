@@ -11,8 +11,9 @@ forks a child that, before anything else:
   - drops to a uid of its own (unique per notebook), so it can neither signal nor read
     the zygote or any other notebook's worker, and its process limit is its own;
   - sets its rlimits, then serves the notebook exactly like a standalone worker.
-The host asks the zygote to kill a worker by uid: a short-lived helper with that uid
-sends SIGKILL to every process it may signal, i.e. that worker and its children.
+The host asks the zygote to kill a worker by uid, without waiting for it: a
+short-lived helper with that uid sends SIGKILL to every process it may signal, i.e.
+that worker and its children.
 
 Requires OMP_NUM_THREADS=1 (set by the host): the zygote stays single-threaded, so
 forking it is safe.
@@ -135,5 +136,6 @@ def run_zygote(listen_fd: int, lifeline_fd: int, limits: dict) -> None:
                     os.close(fd)
                 reply(client, {"event": "forked", "pid": pid, "uid": uid})
             elif request["op"] == "kill":
+                # No reply: the grading process goes on with its next notebook meanwhile
+                # (uids are never reused, so nothing waits on the kill).
                 _kill_uid(int(request["uid"]))
-                reply(client, {"event": "killed"})
