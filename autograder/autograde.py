@@ -109,6 +109,10 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         else:
             todo.append(job)
     reused = len(results)
+    # The zygote imports torch and fastai in its sandbox (seconds) while everything else
+    # starts: first, and once for all grading processes.
+    local = todo and not unsafe and not dask_scheduler
+    zygote = ZygoteServer(Bubblewrap(), course.limits).start() if local else None
     run_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress,
                file=sys.stderr, dynamic_ncols=True)
@@ -116,10 +120,15 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     # otherwise idle process does it while the grading processes work.
     with ThreadPoolExecutor(1) as background:
         pairs = background.submit(_similar_pairs, course, jobs)
-        for data in _run(course, todo, out, run_seed, workers, unsafe, dask_scheduler):
-            results[(data["student"], data["assignment"])] = data
-            bar.set_postfix_str(f"{data['student']}: {data['total']:g}/{data['possible']:g}")
-            bar.update()
+        try:
+            for data in _run(course, todo, out, run_seed, workers, unsafe, dask_scheduler,
+                             zygote.address if zygote else None):
+                results[(data["student"], data["assignment"])] = data
+                bar.set_postfix_str(f"{data['student']}: {data['total']:g}/{data['possible']:g}")
+                bar.update()
+        finally:
+            if zygote:
+                zygote.close()
         bar.close()
         ordered = [results[(j.student, j.assignment)] for j in jobs]
         write_class_reports(course, out, ordered, pairs.result())
@@ -142,7 +151,9 @@ def _similar_pairs(course: Course, jobs: list[Job]) -> dict[str, list[Any]]:
 
 
 def _run(course: Course, jobs: list[Job], out: Path, seed: int, workers: int, unsafe: bool,
-         dask_scheduler: str | None) -> Iterable[dict[str, Any]]:
+         dask_scheduler: str | None, zygote: str | None) -> Iterable[dict[str, Any]]:
+    """Grade JOBS, yielding each results.json as it is done; ZYGOTE is the address of the
+    batch's zygote (None without bubblewrap, or on Dask, whose workers start their own)."""
     if not jobs:
         return
     if dask_scheduler:
@@ -150,42 +161,33 @@ def _run(course: Course, jobs: list[Job], out: Path, seed: int, workers: int, un
 
         yield from run_on_dask(dask_scheduler, course, jobs, out, seed, unsafe)
         return
-    # The zygote imports torch and fastai in its sandbox while the grading processes
-    # start: started first, and once for all of them.
-    zygote = None if unsafe else ZygoteServer(Bubblewrap(), course.limits).start()
-    address = zygote.address if zygote else None
-    try:
-        if workers <= 1:
-            from . import grading_process as one  # torch, pytest: here only to grade here
+    if workers <= 1:
+        from . import grading_process as one  # torch, pytest: here only to grade here
 
-            one.init_process(str(course.root), unsafe, address)
-            try:
-                for job in jobs:
-                    yield one.grade_job(job, str(out), seed)
-            finally:
-                one.close_process()
-            return
-        executor = ProcessPoolExecutor(workers, mp_context=_grading_context(),
-                                       initializer=_init_grading_process,
-                                       initargs=(str(course.root), unsafe, address,
-                                                 os.getpid()))
+        one.init_process(str(course.root), unsafe, zygote)
         try:
-            futures = [executor.submit(_grade_in_process, job, str(out), seed) for job in jobs]
-            for future in as_completed(futures):
-                yield future.result()
-        except BaseException:
-            # Interrupted (Ctrl-C) or failed: stop now, not after the submissions in
-            # flight, which a rerun grades again. (Python 3.14: terminate_workers().)
-            for process in list(getattr(executor, "_processes", {}).values()):
-                process.kill()
-            raise
+            for job in jobs:
+                yield one.grade_job(job, str(out), seed)
         finally:
-            # Grading processes close their sandboxes while the class reports are
-            # written; the interpreter still waits for them before it exits.
-            executor.shutdown(wait=False, cancel_futures=True)
+            one.close_process()
+        return
+    executor = ProcessPoolExecutor(workers, mp_context=_grading_context(),
+                                   initializer=_init_grading_process,
+                                   initargs=(str(course.root), unsafe, zygote, os.getpid()))
+    try:
+        futures = [executor.submit(_grade_in_process, job, str(out), seed) for job in jobs]
+        for future in as_completed(futures):
+            yield future.result()
+    except BaseException:
+        # Interrupted (Ctrl-C) or failed: stop now, not after the submissions in
+        # flight, which a rerun grades again. (Python 3.14: terminate_workers().)
+        for process in list(getattr(executor, "_processes", {}).values()):
+            process.kill()
+        raise
     finally:
-        if zygote:
-            zygote.close()
+        # Grading processes close their sandboxes while the class reports are
+        # written; the interpreter still waits for them before it exits.
+        executor.shutdown(wait=False, cancel_futures=True)
 
 
 # Run in the grading processes; they import grading_process, this process never does.

@@ -12,13 +12,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from .config import Limits
 from .errors import CallTimeout, WorkerCrashed
 from .notebook_cells import grade_id, is_demo
 from .worker_client import CallReply, WorkerChannel
+
+if TYPE_CHECKING:
+    import nbformat
 
 MAX_RESTARTS = 8  # per notebook: bounds what a worker-killing submission costs the batch
 

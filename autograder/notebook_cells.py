@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
+if TYPE_CHECKING:
+    import nbformat
 
 
 def nbgrader(cell: Any) -> dict:
@@ -39,6 +40,8 @@ def is_demo(cell: Any) -> bool:
 
 
 def read(path: str | Path) -> nbformat.NotebookNode:
+    import nbformat  # here: the batch's main process starts its zygote before paying for it
+
     return nbformat.read(str(path), as_version=4)
 
 
