@@ -201,7 +201,12 @@ def _check_against_sources(course: Course) -> list[str]:
                     "fix the file name or add the notebook"
                 )
                 continue
-            found = solution_cells(src)
+            try:
+                found = solution_cells(src)
+            except (ValueError, AttributeError):
+                problems.append(f"{a.name}/{nb.file}: {src} is not a notebook (not valid "
+                                "JSON); restore it from version control")
+                continue
             for grade_id in nb.problems:
                 if grade_id not in found:
                     problems.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +47,12 @@ def read(path: str | Path) -> nbformat.NotebookNode:
 
 
 def solution_cells(path: str | Path) -> dict[str, Any]:
-    """grade_id -> cell for every solution cell of the notebook at PATH."""
-    return {grade_id(c): c for c in read(path).cells if is_solution(c) and grade_id(c)}
+    """grade_id -> cell (as plain JSON) for every solution cell of the notebook at PATH;
+    ValueError if it is not JSON. No nbformat: every command that loads the course calls
+    this, and `course autograde` starts its sandbox sooner without that import."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
+    return {grade_id(c): c for c in cells
+            if isinstance(c, dict) and is_solution(c) and grade_id(c)}
 
 
 def test_cells(nb: Any) -> dict[str, Any]:

@@ -72,6 +72,13 @@ def test_a_notebook_that_does_not_exist_is_refused(course_copy):
     assert "04-missing.ipynb does not exist" in message and "fix the file name" in message
 
 
+def test_a_source_notebook_that_is_not_json_is_refused(course_copy):
+    source = course_copy / "source" / "gradient-descent" / "02-seven-steps.ipynb"
+    source.write_text(source.read_text()[:500])
+    message = _error(course_copy)
+    assert "02-seven-steps.ipynb is not a notebook" in message and "restore it" in message
+
+
 def test_invalid_yaml_is_refused(course_copy):
     (course_copy / "course.yml").write_text("title: [unclosed\n")
     assert "not valid YAML" in _error(course_copy)
