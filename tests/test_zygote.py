@@ -74,6 +74,23 @@ def test_student_code_cannot_reach_the_zygote(server):
         zygote.close()
 
 
+def test_a_worker_holds_only_its_own_channel(server):
+    # Besides stdout/stderr, a worker's only pipes are its two protocol pipes: none to
+    # the zygote's killer (through which it could have other notebooks' workers killed),
+    # none to the lifeline.
+    zygote = Zygote(server.address, Bubblewrap(), Limits(), make_tensor)
+    try:
+        out = _run(zygote, "import os\n"
+                           "links = {int(fd): os.readlink(f'/proc/self/fd/{fd}')\n"
+                           "         for fd in os.listdir('/proc/self/fd')\n"
+                           "         if os.path.exists(f'/proc/self/fd/{fd}')}\n"
+                           "print(sorted(fd for fd, link in links.items() if fd > 2\n"
+                           "             and link.startswith(('pipe:', 'socket:'))))")
+        assert len(eval(out)) == 2, out
+    finally:
+        zygote.close()
+
+
 def test_a_lost_zygote_is_replaced_and_grading_goes_on(server):
     zygote = Zygote(server.address, Bubblewrap(), Limits(), make_tensor)
     try:

@@ -277,10 +277,11 @@ def main() -> None:
     for name in ("TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
         os.makedirs(os.environ.get(name, "."), exist_ok=True)
     if "--listen-fd" in args:  # a zygote: forks one isolated worker per notebook
-        from zygote import run_zygote
+        from zygote import run_zygote, start_killer
 
+        killer = start_killer()  # while this process is small
         import_heavy_libraries()
-        run_zygote(int(args["--listen-fd"]), int(args["--lifeline-fd"]), limits)
+        run_zygote(int(args["--listen-fd"]), int(args["--lifeline-fd"]), killer, limits)
         return
     apply_limits(limits)
     import_heavy_libraries()
