@@ -170,8 +170,15 @@ def kit(submitted: Path, out: Path, workers: int, seed: int, env: dict[str, str]
         notebooks: int, logs: Path) -> Run:
     argv = [str(BIN / "course"), "--course", str(ROOT), "autograde", str(submitted),
             "--out", str(out), "--workers", str(workers), "--seed", str(seed)]
-    return measure(f"kit, {workers} worker{'s' * (workers > 1)}", argv, notebooks, env,
-                   logs / f"kit-{workers}.log")
+    run = measure(f"kit, {workers} worker{'s' * (workers > 1)}", argv, notebooks, env,
+                  logs / f"kit-{workers}.log")
+    # Where the wall time goes: inside notebooks (each notebook's `seconds`, from taking
+    # its worker to its last grader), and outside them (start-up, reports, exit).
+    inside = sum(nb["seconds"] for path in out.glob(f"*/{ASSIGNMENT}/results.json")
+                 for nb in json.loads(path.read_text())["notebooks"])
+    run.extra.update(workers=workers, inside_notebooks=inside,
+                     outside_notebooks=run.wall - inside / workers)
+    return run
 
 
 NBGRADER_CONFIG = """\
@@ -280,6 +287,10 @@ def main(argv: list[str] | None = None) -> int:
         ratios = {"kit_1_over_2_workers_speedup": kit1.wall / kit2.wall}
         print(f"speedup, kit 1 worker -> 2 workers: {ratios['kit_1_over_2_workers_speedup']:.2f}x"
               f" (fastest of {len(rounds)} each)")
+        print("time inside notebooks (sum over notebooks), and the rest of the wall time "
+              "(start-up, reports, exit): "
+              + "; ".join(f"{r.name}: {r.extra['inside_notebooks']:.1f} s inside, "
+                          f"{r.extra['outside_notebooks']:.1f} s outside" for r in (kit1, kit2)))
         if len(rounds) > 1:
             ratios["kit_speedup_per_round"] = [one.wall / two.wall for one, two in rounds]
             print("speedup in each round (1 worker, then 2 workers right after): "
