@@ -11,9 +11,11 @@ forks a child that, before anything else:
   - drops to a uid of its own (unique per notebook), so it can neither signal nor read
     the zygote or any other notebook's worker, and its process limit is its own;
   - sets its rlimits, then serves the notebook exactly like a standalone worker.
-The host asks the zygote to kill a worker by uid, without waiting for it: a
-short-lived helper with that uid sends SIGKILL to every process it may signal, i.e.
-that worker and its children.
+The host asks the zygote to kill a worker by uid, without waiting for it: the
+zygote's killer (a small process forked before the heavy imports) forks a short-lived
+helper with that uid, which sends SIGKILL to every process it may signal, i.e. that
+worker and its children. The zygote exits when the host's end of its lifeline pipe
+closes, however the host ended.
 
 Requires OMP_NUM_THREADS=1 (set by the host): the zygote stays single-threaded, so
 forking it is safe.
