@@ -203,7 +203,7 @@ def _check_against_sources(course: Course) -> list[str]:
                 continue
             try:
                 found = solution_cells(src)
-            except (ValueError, AttributeError):
+            except ValueError:
                 problems.append(f"{a.name}/{nb.file}: {src} is not a notebook (not valid "
                                 "JSON); restore it from version control")
                 continue

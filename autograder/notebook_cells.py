@@ -50,7 +50,10 @@ def solution_cells(path: str | Path) -> dict[str, Any]:
     """grade_id -> cell (as plain JSON) for every solution cell of the notebook at PATH;
     ValueError if it is not JSON. No nbformat: every command that loads the course calls
     this, and `course autograde` starts its sandbox sooner without that import."""
-    cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
+    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(notebook, dict):
+        raise ValueError(f"{path}: not a notebook")
+    cells = notebook.get("cells", [])
     return {grade_id(c): c for c in cells
             if isinstance(c, dict) and is_solution(c) and grade_id(c)}
 

@@ -63,6 +63,8 @@ class ZygoteServer:
         self.sandbox, self.limits = sandbox, limits
         self.process: subprocess.Popen | None = None
         self.address = ""
+        self._dir: Path | None = None
+        self._lifeline = -1  # our end of the zygote's lifeline pipe
 
     def start(self) -> ZygoteServer:
         remove_stale_directories()
@@ -104,10 +106,10 @@ class ZygoteServer:
     def close(self) -> None:
         if self.process:
             kill_process_group(self.process)
-        if getattr(self, "_lifeline", -1) >= 0:
+        if self._lifeline >= 0:
             os.close(self._lifeline)
             self._lifeline = -1
-        if getattr(self, "_dir", None):
+        if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
 
 

@@ -65,8 +65,8 @@ def _child(uid: int, requests_fd: int, replies_fd: int, limits: dict) -> None:
 
 
 def _kill_uid(uid: int) -> None:
-    """A helper with UID's identity sends SIGKILL to every process it may signal, i.e.
-    that one worker and its children."""
+    """In a freshly forked helper: become UID and SIGKILL every process it may signal,
+    i.e. that one worker and its children; never returns."""
     try:
         os.setgroups([])
         os.setgid(uid)
