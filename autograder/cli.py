@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import CourseKitError, ValidationFailed
+from autograder.errors import CourseKitError, ValidationFailed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,35 +71,35 @@ def _positive(text: str) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from .config import load_course
+    from autograder.config import load_course
 
     if args.command == "check":
-        from .check import check_notebook
+        from autograder.authoring.check import check_notebook
 
         return check_notebook(args.notebook, Path(args.course))
     course = load_course(args.course)
     if args.command == "generate":
-        from .generate import generate
+        from autograder.authoring.generate import generate
 
         timings = generate(course, args.assignment or None)
         print(f"solutions executed in {sum(timings.values()):.1f} s in total")
         return 0
     if args.command == "validate":
-        from .validate import validate
+        from autograder.authoring.validate import validate
 
         for line in validate(course, quick=args.quick):
             print(line)
         print("course validate: OK")
         return 0
     if args.command == "autograde":
-        from .autograde import autograde
-        from .report import summary_table
+        from autograder.batch.grade_class import autograde
+        from autograder.reports.class_reports import summary_table
 
         batch = autograde(course, args.submitted, args.out, workers=args.workers, seed=args.seed,
                           unsafe_no_sandbox=args.unsafe_no_sandbox,
                           dask_scheduler=args.dask_scheduler)
         if args.gradebook:
-            from .gradebook import write_gradebook
+            from autograder.integrations.gradebook import write_gradebook
 
             write_gradebook(course, batch.results, args.gradebook)
         print(summary_table(course, batch.results))
@@ -110,7 +110,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 2
         return 0
     if args.command == "export":
-        from .gradescope import export_gradescope
+        from autograder.integrations.gradescope import export_gradescope
 
         path = export_gradescope(course, args.assignment, args.out, args.unsafe_no_sandbox)
         print(f"wrote {path}: upload it as the autograder of {args.assignment!r} on Gradescope")

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ConfigError
+from autograder.errors import ConfigError
 
 CONFIG_NAME = "course.yml"
 
@@ -189,7 +189,7 @@ def _check_unique(course: Course) -> list[str]:
 
 
 def _check_against_sources(course: Course) -> list[str]:
-    from .notebook_cells import solution_cells
+    from autograder.notebook_cells import solution_cells
 
     problems: list[str] = []
     for a in course.assignments:

@@ -26,9 +26,9 @@ import numpy as np
 import pytest
 import torch
 
-from .errors import CallTimeout, StudentError, WorkerCrashed
-from .sandbox_worker.protocol import RemoteFunction, StudentRef, tensor_from_fields
-from .worker_client import CallReply
+from autograder.errors import CallTimeout, StudentError, WorkerCrashed
+from autograder.sandbox.channel import CallReply
+from autograder.sandbox.inside.protocol import RemoteFunction, StudentRef, tensor_from_fields
 
 __all__ = ["problem", "info", "attach", "TensorInfo", "Student", "Call", "StudentError",
            "CallTimeout", "WorkerCrashed"]

@@ -72,7 +72,7 @@ def test_dask_cluster_grades_like_this_machine(tmp_path: Path) -> None:
 
 
 def test_a_worker_with_another_version_of_the_course_refuses(tmp_path: Path) -> None:
-    from autograder.distributed import grade_remote
+    from autograder.batch.dask_runner import grade_remote
     from autograder.errors import CourseKitError
 
     notebooks = {NOTEBOOKS[0]: nbformat.writes(completed(NOTEBOOKS[0])).encode()}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.gradebook import db_url, write_gradebook
+from autograder.integrations.gradebook import db_url, write_gradebook
 
 from .conftest import ROOT, run_course
 from .test_gradescope import ASSIGNMENT, synthetic_result

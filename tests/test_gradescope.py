@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from autograder.gradescope import find_notebooks, to_gradescope
+from autograder.integrations.gradescope import find_notebooks, to_gradescope
 
 from .conftest import ROOT, run_course
 
@@ -118,7 +118,7 @@ def test_the_zip_holds_setup_run_autograder_and_the_kit(tmp_path):
         setup = zf.read("setup.sh").decode()
         run = zf.read("run_autograder").decode()
     assert {"setup.sh", "run_autograder", "course.yml", "requirements.txt", "pyproject.toml",
-            "autograder/gradescope.py", "autograder/sandbox_worker/worker.py",
+            "autograder/integrations/gradescope.py", "autograder/sandbox/inside/worker.py",
             "autograder/templates/feedback.html",
             f"autograder/graders/{ASSIGNMENT}/test_02_seven_steps.py",
             f"source/{ASSIGNMENT}/02-seven-steps.ipynb",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.load import load_submission
+from autograder.pipeline.load import load_submission
 
 from .conftest import FIXTURES
 

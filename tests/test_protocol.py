@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from autograder.grading import info, make_tensor
-from autograder.sandbox_worker.protocol import (
+from autograder.sandbox.inside.protocol import (
     ProtocolError,
     RemoteFunction,
     Unencodable,

@@ -8,7 +8,7 @@ import nbformat
 from build_examples import completed
 
 from autograder.notebook_cells import grade_id
-from autograder.restore import restore
+from autograder.pipeline.restore import restore
 
 from .conftest import ROOT
 

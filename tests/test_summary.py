@@ -11,9 +11,9 @@ import torch
 
 from autograder.grading import attach, collecting_artifacts
 from autograder.notebook_cells import grade_id, is_solution, read
-from autograder.report import render_feedback
-from autograder.similarity import normalized_tokens, similar_pairs
-from autograder.summary import render_summary
+from autograder.reports.similarity import normalized_tokens, similar_pairs
+from autograder.reports.submission import render_feedback
+from autograder.reports.summary import render_summary
 
 from .conftest import ROOT
 from .test_gradescope import ASSIGNMENT, synthetic_result

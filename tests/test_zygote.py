@@ -18,8 +18,8 @@ import pytest
 
 from autograder.config import Limits
 from autograder.grading import make_tensor
-from autograder.sandbox import Bubblewrap
-from autograder.zygote_client import DIR_PREFIX, STALE_SECONDS, Zygote, ZygoteServer
+from autograder.sandbox.backends import Bubblewrap
+from autograder.sandbox.zygote_client import DIR_PREFIX, STALE_SECONDS, Zygote, ZygoteServer
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
 
@@ -108,8 +108,8 @@ def test_a_lost_zygote_is_replaced_and_grading_goes_on(server):
 _HOST = """
 import time
 from autograder.config import Limits
-from autograder.sandbox import Bubblewrap
-from autograder.zygote_client import ZygoteServer
+from autograder.sandbox.backends import Bubblewrap
+from autograder.sandbox.zygote_client import ZygoteServer
 
 class Unguarded(Bubblewrap):
     def command(self, argv, home):

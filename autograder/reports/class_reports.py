@@ -1,71 +1,15 @@
-"""Step 6, report: results.json and feedback.html per submission, grades.csv for the class.
-
-Every file is written atomically (temporary file + rename), so an interrupted run
-never leaves a half-written grades.csv or results.json behind.
-"""
+"""The class's reports: grades.csv, summary.html and the terminal's summary table."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
-from .config import Course
-
-_templates = Environment(loader=PackageLoader("autograder", "templates"),
-                         autoescape=select_autoescape(["html"]), trim_blocks=True,
-                         lstrip_blocks=True)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_submission_reports(out: Path, result: Any, data: dict[str, Any]) -> None:
-    folder = out / result.student / result.assignment
-    write_atomic(folder / "feedback.html", render_feedback(data))
-    # results.json last: its presence marks the submission as done for a resumed run.
-    write_atomic(folder / "results.json", json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def render_feedback(data: dict[str, Any]) -> str:
-    return _templates.get_template("feedback.html").render(r=data, figures=feedback_figures(data))
-
-
-def feedback_figures(data: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
-    """notebook -> plots drawn from what the graders attached (grading.attach)."""
-    found: dict[str, list[dict[str, str]]] = {}
-    for nb in data["notebooks"]:
-        for art in nb.get("artifacts", []):
-            if art.get("kind") != "fit":
-                continue
-            from .figures import fit_figure  # matplotlib only when there is something to draw
-
-            passed = {t["name"]: t["passed"] for t in nb["tests"]}.get(art.get("test"))
-            caption = (f"{art['problem']}: your fit (blue) against the data and the "
-                       "least-squares fit (green, dashed), on the grader's data"
-                       + ("" if passed is None else " (this check passed)" if passed
-                          else " (this check failed)"))
-            found.setdefault(nb["notebook"], []).append(
-                {"src": fit_figure(art["data"], art["problem"], art.get("labels")),
-                 "caption": caption})
-    return found
+from autograder.config import Course
+from autograder.reports.files import write_atomic
+from autograder.reports.summary import write_summary
 
 
 def grades_csv(course: Course, results: list[dict[str, Any]]) -> str:
@@ -92,8 +36,6 @@ def _number(x: float) -> str:
 def write_class_reports(course: Course, out: Path, results: list[dict[str, Any]],
                         pairs: dict[str, list[Any]] | None = None) -> None:
     """grades.csv and summary.html; PAIRS from similarity.class_pairs (None: not checked)."""
-    from .summary import write_summary
-
     write_atomic(out / "grades.csv", grades_csv(course, results))
     write_summary(course, out, results, pairs)
 

@@ -21,7 +21,7 @@ from typing import Any
 import nbformat
 from nbformat.v4.nbbase import random_cell_id
 
-from .notebook_cells import grade_id, is_solution, nbgrader
+from autograder.notebook_cells import grade_id, is_solution, nbgrader
 
 
 @dataclass(frozen=True)

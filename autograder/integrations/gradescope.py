@@ -6,7 +6,7 @@ and run_autograder, run for every submission) and the kit itself: course.yml, th
 assignment's source/ and release/ notebooks, the autograder package with only that
 assignment's hidden graders, requirements.txt and pyproject.toml.
 
-run_autograder (`python -m autograder.gradescope`) grades the notebooks the student
+run_autograder (`python -m autograder.integrations.gradescope`) grades the notebooks the student
 uploaded to ROOT/submission/ with the same engine as `course autograde` and writes
 ROOT/results/results.json in Gradescope's format: one test per problem (the score
 and points from course.yml, the failed checks' messages as output). ROOT is
@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .config import Course, load_course
+from autograder.config import Course, load_course
 
 ENTRY_TIME = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same course gives the same zip
 STUDENT = "submission"  # folder name of the one submission inside the temporary layout
@@ -65,7 +65,7 @@ export GRADESCOPE_ROOT="$ROOT"
 export PYTHONPATH="$ROOT/source${{PYTHONPATH:+:$PYTHONPATH}}"  # the kit shipped in the zip
 export COURSE_KIT_UNSAFE_NO_SANDBOX="${{COURSE_KIT_UNSAFE_NO_SANDBOX:-{unsafe}}}"
 cd "$ROOT/source"
-exec "$PYTHON" -m autograder.gradescope --assignment {assignment}
+exec "$PYTHON" -m autograder.integrations.gradescope --assignment {assignment}
 """
 
 
@@ -75,10 +75,10 @@ def export_gradescope(course: Course, assignment: str, out: Path,
     """Write OUT, an autograder.zip for ASSIGNMENT; returns its path."""
     spec = course.assignment(assignment)  # raises ConfigError for an unknown name
     if any(c in spec.name for c in "'\"$`\\ \n"):
-        from .errors import ConfigError
+        from autograder.errors import ConfigError
 
         raise ConfigError(f"assignment name {spec.name!r} cannot be used in a shell script")
-    package = Path(__file__).resolve().parent  # the autograder package
+    package = Path(__file__).resolve().parents[1]  # the autograder package
     kit = package.parent
     graders = course.path("graders").resolve()
     files: dict[str, Path] = {}
@@ -95,7 +95,7 @@ def export_gradescope(course: Course, assignment: str, out: Path,
             files[path.resolve().relative_to(course.root).as_posix()] = path
     missing = [name for name, path in files.items() if not path.is_file()]
     if missing:
-        from .errors import CourseKitError
+        from autograder.errors import CourseKitError
 
         raise CourseKitError(f"cannot export: missing {', '.join(missing)}")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -202,7 +202,7 @@ def find_notebooks(submission: Path, files: list[str]) -> dict[str, Path]:
 
 def run(root: Path, assignment: str, unsafe_no_sandbox: bool = False) -> dict[str, Any]:
     """Grade ROOT/submission and write ROOT/results/results.json; returns what was written."""
-    from .autograde import autograde
+    from autograder.batch.grade_class import autograde
 
     started = time.perf_counter()
     course = load_course(root / "source", check_sources=False)
@@ -226,15 +226,13 @@ def run(root: Path, assignment: str, unsafe_no_sandbox: bool = False) -> dict[st
 
 
 def write_results(root: Path, data: dict[str, Any]) -> None:
-    results = root / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    tmp = results / ".results.json.tmp"
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, results / "results.json")
+    from autograder.reports.files import write_atomic
+
+    write_atomic(root / "results" / "results.json", json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope",
+    parser = argparse.ArgumentParser(prog="python -m autograder.integrations.gradescope",
                                      description="grade one Gradescope submission")
     parser.add_argument("--assignment", required=True)
     args = parser.parse_args(argv)

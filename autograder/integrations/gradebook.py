@@ -27,9 +27,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .config import Course
-from .errors import CourseKitError
-from .notebook_cells import grade_id, nbgrader, read
+from autograder.config import Course
+from autograder.errors import CourseKitError
+from autograder.notebook_cells import grade_id, nbgrader, read
 
 
 def db_url(db: str) -> str:

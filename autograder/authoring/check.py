@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import load_course
-from .execute import execute
-from .grading import make_tensor
-from .load import load_submission
-from .notebook_cells import is_test, read
-from .restore import restore
-from .sandbox import choose_sandbox
-from .zygote_client import worker_pool
+from autograder.config import load_course
+from autograder.grading import make_tensor
+from autograder.notebook_cells import is_test, read
+from autograder.pipeline.execute import execute
+from autograder.pipeline.load import load_submission
+from autograder.pipeline.restore import restore
+from autograder.sandbox.backends import choose_sandbox
+from autograder.sandbox.zygote_client import worker_pool
 
 
 def check_notebook(path: Path, course_root: Path) -> int:

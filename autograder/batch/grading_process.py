@@ -19,22 +19,20 @@ import time
 os.environ["OMP_NUM_THREADS"] = "1"
 
 from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING, Any  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402, F401  (imported here once, for every grading it does)
 import torch  # noqa: E402
 
-from . import figures  # noqa: E402, F401  (feedback pages render figures)
-from .config import Course, load_course  # noqa: E402
-from .execute import WorkerPool  # noqa: E402
-from .grading import make_tensor  # noqa: E402
-from .pipeline import grade_submission  # noqa: E402
-from .report import write_submission_reports  # noqa: E402
-from .sandbox import Bubblewrap, Sandbox, Unsandboxed  # noqa: E402
-from .zygote_client import worker_pool  # noqa: E402
-
-if TYPE_CHECKING:
-    from .autograde import Job
+from autograder.batch.jobs import Job  # noqa: E402
+from autograder.config import Course, load_course  # noqa: E402
+from autograder.grading import make_tensor  # noqa: E402
+from autograder.pipeline.submission import grade_submission  # noqa: E402
+from autograder.reports import figures  # noqa: E402, F401  (feedback pages render figures)
+from autograder.reports.submission import write_submission_reports  # noqa: E402
+from autograder.sandbox.backends import Bubblewrap, Sandbox, Unsandboxed  # noqa: E402
+from autograder.sandbox.pool import WorkerPool  # noqa: E402
+from autograder.sandbox.zygote_client import worker_pool  # noqa: E402
 
 _state: dict[str, Any] = {}
 

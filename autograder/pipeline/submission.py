@@ -13,13 +13,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .config import Course, Notebook
-from .execute import CellOutcome, WorkerPool, execute
-from .grade import GraderError, TestResult, grader_file, run_graders
-from .load import load_submission
-from .notebook_cells import read
-from .restore import Change, restore
-from .score import ProblemScore, score
+from autograder.config import Course, Notebook
+from autograder.notebook_cells import read
+from autograder.pipeline.execute import CellOutcome, execute
+from autograder.pipeline.grade import GraderError, TestResult, grader_file, run_graders
+from autograder.pipeline.load import load_submission
+from autograder.pipeline.restore import Change, restore
+from autograder.pipeline.score import ProblemScore, score
+from autograder.sandbox.pool import WorkerPool
 
 
 @dataclass

@@ -20,8 +20,8 @@ from jupyter_client import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from .config import Course
-from .errors import NotebookError
+from autograder.config import Course
+from autograder.errors import NotebookError
 
 SOLUTION_TIMEOUT = 600  # per cell, seconds
 

@@ -20,10 +20,10 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Assignment, Course
-from .load import load_submission
-from .notebook_cells import grade_id, is_solution, read
-from .restore import restore
+from autograder.config import Assignment, Course
+from autograder.notebook_cells import grade_id, is_solution, read
+from autograder.pipeline.load import load_submission
+from autograder.pipeline.restore import restore
 
 Tokens = tuple[str, ...]
 _DROP = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}

@@ -17,10 +17,10 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from .config import Assignment, Course, Notebook
-from .errors import ValidationFailed
-from .grade import grader_file
-from .notebook_cells import grade_id, is_solution, is_test, nbgrader, read
+from autograder.config import Assignment, Course, Notebook
+from autograder.errors import ValidationFailed
+from autograder.notebook_cells import grade_id, is_solution, is_test, nbgrader, read
+from autograder.pipeline.grade import grader_file
 
 _SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 _MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -80,7 +80,7 @@ def check_source(course: Course, a: Assignment, spec: Notebook) -> list[str]:
 
 
 def check_release(course: Course, a: Assignment) -> list[str]:
-    from .generate import build_release
+    from autograder.authoring.generate import build_release
 
     problems = []
     committed = course.path("release") / a.name
@@ -161,7 +161,7 @@ def check_solutions(course: Course, a: Assignment) -> list[str]:
 
 def check_reference_grading(course: Course, a: Assignment) -> list[str]:
     """Grade source notebooks (full marks expected) and the release (zero expected)."""
-    from .autograde import autograde
+    from autograder.batch.grade_class import autograde
 
     problems = []
     with tempfile.TemporaryDirectory(prefix="course-kit-reference-") as tmp:

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import torch
 
-from .errors import CourseKitError
-from .grading import Student, collecting_artifacts
-from .worker_client import CallReply
+from autograder.errors import CourseKitError
+from autograder.grading import Student, collecting_artifacts
+from autograder.sandbox.channel import CallReply
 
 MESSAGE_LIMIT = 2000
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import Limits
-from .errors import CallTimeout, StudentError, WorkerCrashed
-from .sandbox import WORKER_DIR, Sandbox
-from .sandbox_worker.protocol import ProtocolError, decode, encode, loads
+from autograder.config import Limits
+from autograder.errors import CallTimeout, StudentError, WorkerCrashed
+from autograder.sandbox.backends import WORKER_DIR, Sandbox
+from autograder.sandbox.inside.protocol import ProtocolError, decode, encode, loads
 
 MAX_MESSAGE = 256 * 1024 * 1024
 STARTUP_SECONDS = 90

@@ -4,7 +4,7 @@ A backend turns the worker's argv into a command line. `Bubblewrap` gives the wo
 an empty root with the system and the Python environment mounted read-only, a private
 writable home, a private /tmp, no network, its own PID namespace (everything in it dies
 with the worker) and no view of the course directory. The worker itself drops to an
-unprivileged uid and sets rlimits before any student code runs (see sandbox_worker/).
+unprivileged uid and sets rlimits before any student code runs (see sandbox/inside/).
 `Unsandboxed` is the weak mode: rlimits and a private working directory only.
 """
 
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from .errors import SandboxUnavailable
+from autograder.errors import SandboxUnavailable
 
-WORKER_DIR = Path(__file__).parent / "sandbox_worker"
+WORKER_DIR = Path(__file__).parent / "inside"
 HOME = "/home/student"
 KIT = "/opt/course-kit"
 TMPFS_BYTES = 256 * 1024 * 1024

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .config import Notebook
-from .grade import TestResult
+from autograder.config import Notebook
+from autograder.pipeline.grade import TestResult
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Host side of the zygote (sandbox_worker/zygote.py): one sandbox, a fresh worker per notebook.
+"""Host side of the zygote (sandbox/inside/zygote.py): one sandbox, a fresh worker per notebook.
 
 `ZygoteServer` starts the sandboxed zygote, listening on a Unix socket; the batch
 starts one before anything else, so that it imports torch and fastai while the grading
@@ -21,17 +21,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import Limits
-from .errors import WorkerCrashed
-from .execute import WorkerPool
-from .sandbox import Bubblewrap, Sandbox
-from .worker_client import (
+from autograder.config import Limits
+from autograder.errors import WorkerCrashed
+from autograder.sandbox.backends import Bubblewrap, Sandbox
+from autograder.sandbox.channel import (
     STARTUP_SECONDS,
     SandboxedWorker,
     WorkerChannel,
     kill_process_group,
     worker_argv,
 )
+from autograder.sandbox.pool import WorkerPool
 
 DIR_PREFIX = "course-kit-zygote-"
 STALE_SECONDS = 600

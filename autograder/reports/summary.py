@@ -13,10 +13,10 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from .config import Assignment, Course
-from .figures import histogram, pass_rates
-from .report import _templates, write_atomic
-from .similarity import Pair
+from autograder.config import Assignment, Course
+from autograder.reports.figures import histogram, pass_rates
+from autograder.reports.files import templates, write_atomic
+from autograder.reports.similarity import Pair
 
 SLOWEST = 10
 BROKEN = ("error", "timeout", "crashed")
@@ -36,7 +36,7 @@ def render_summary(course: Course, results: list[dict[str, Any]],
         if mine:
             sections.append(assignment_summary(
                 course, a, mine, None if pairs is None else pairs.get(a.name, [])))
-    return _templates.get_template("summary.html").render(
+    return templates.get_template("summary.html").render(
         course=course, sections=sections, submissions=len(results),
         threshold=course.similarity_threshold)
 

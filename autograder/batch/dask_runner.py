@@ -11,7 +11,6 @@ a warm sandbox.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import tempfile
 import threading
@@ -21,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .autograde import Job, _fingerprint
-from .config import Course, load_course
-from .errors import CourseKitError
-from .execute import WorkerPool
-from .pipeline import grade_submission
-from .report import write_submission_reports
+from autograder.batch.jobs import Job, course_digest, fingerprint
+from autograder.config import Course, load_course
+from autograder.errors import CourseKitError
+from autograder.pipeline.submission import grade_submission
+from autograder.reports.submission import write_submission_reports
+from autograder.sandbox.pool import WorkerPool
 
 
 @dataclass(frozen=True)
@@ -38,21 +37,12 @@ class _Where:
 
 
 # ------------------------------------------------------------------ on a Dask worker
-_versions: dict[str, str] = {}  # course root -> digest of what this process first loaded
+_versions: dict[tuple[str, str], str] = {}  # (root, assignment) -> digest first graded
 _pools: dict[tuple[str, bool], tuple[WorkerPool, str]] = {}
 _lock = threading.Lock()  # pytest.main and redirect_stdout are process-wide: one grading
 
 
-def _digest(course: Course) -> str:
-    digest = hashlib.sha256((course.root / "course.yml").read_bytes())
-    graders = course.path("graders")
-    for path in sorted(graders.rglob("*.py")):
-        digest.update(str(path.relative_to(graders)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def _course(root: str) -> Course:
+def _course(root: str, assignment: str) -> Course:
     """The course, as long as it is the one this process started with.
 
     pytest keeps imported grader modules in sys.modules, so a long-lived Dask worker
@@ -62,8 +52,8 @@ def _course(root: str) -> Course:
         course = load_course(root, check_sources=False)
     except CourseKitError as exc:
         raise CourseKitError(f"on Dask worker {_worker_name()}: {exc}") from None
-    version = _versions.setdefault(root, _digest(course))
-    if _digest(course) != version:
+    digest = course_digest(course, assignment).hexdigest()
+    if _versions.setdefault((root, assignment), digest) != digest:
         raise CourseKitError(
             f"on Dask worker {_worker_name()}: course.yml or the graders under {root} changed "
             "since this worker first graded; restart the Dask workers")
@@ -74,8 +64,8 @@ def _pool(course: Course, unsafe: bool) -> tuple[WorkerPool, str]:
     """This process's pool of sandboxed workers (and the sandbox's name), made once."""
     key = (str(course.root), unsafe)
     if key not in _pools:
-        from .grading_process import start_grading_pool
-        from .sandbox import Unsandboxed, choose_sandbox
+        from autograder.batch.grading_process import start_grading_pool
+        from autograder.sandbox.backends import Unsandboxed, choose_sandbox
 
         # UNSAFE is the client's --unsafe-no-sandbox: the weak mode where this machine has
         # no bubblewrap, and only then.
@@ -86,10 +76,10 @@ def _pool(course: Course, unsafe: bool) -> tuple[WorkerPool, str]:
 
 
 def grade_remote(root: str, unsafe: bool, student: str, assignment: str,
-                 notebooks: dict[str, bytes], seed: int, fingerprint: str) -> dict[str, Any]:
+                 notebooks: dict[str, bytes], seed: int, expected: str) -> dict[str, Any]:
     """The Dask task: grade one submission from its notebooks' bytes; returns results.json."""
     with _lock, tempfile.TemporaryDirectory(prefix="course-kit-dask-") as scratch:
-        course = _course(root)
+        course = _course(root, assignment)
         directory = Path(scratch) / student / assignment
         directory.mkdir(parents=True)
         # Only the course's own notebook names are written: nothing else reaches the disk.
@@ -97,14 +87,14 @@ def grade_remote(root: str, unsafe: bool, student: str, assignment: str,
             if spec.file in notebooks:
                 (directory / spec.file).write_bytes(notebooks[spec.file])
         # Same course.yml and graders as the client, or grades would silently differ.
-        if _fingerprint(course, assignment, directory) != fingerprint:
+        if fingerprint(course, assignment, directory) != expected:
             raise CourseKitError(
                 f"on Dask worker {_worker_name()}: the course at {root} differs from the "
                 "client's (course.yml or graders); update the clone on every machine")
         pool, sandbox_name = _pool(course, unsafe)
         result = grade_submission(course, student, assignment, directory, pool, seed,
                                   sandbox_name)
-    return {**result.to_dict(), "fingerprint": fingerprint}
+    return {**result.to_dict(), "fingerprint": expected}
 
 
 def _worker_name() -> str:

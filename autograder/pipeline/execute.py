@@ -8,16 +8,15 @@ calls; if a call kills it, the same replay brings up a new one.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-from .config import Limits
-from .errors import CallTimeout, WorkerCrashed
-from .notebook_cells import grade_id, is_demo
-from .worker_client import CallReply, WorkerChannel
+from autograder.config import Limits
+from autograder.errors import CallTimeout, WorkerCrashed
+from autograder.notebook_cells import grade_id, is_demo
+from autograder.sandbox.channel import CallReply, WorkerChannel
+from autograder.sandbox.pool import WorkerPool
 
 if TYPE_CHECKING:
     import nbformat
@@ -34,39 +33,6 @@ class CellOutcome:
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
-
-
-class WorkerPool:
-    """Hands out started workers; optionally keeps one spare warming up in the background."""
-
-    def __init__(self, start: Callable[[], WorkerChannel], keep_spare: bool = True,
-                 on_close: Callable[[], None] | None = None):
-        self._start, self._keep_spare, self._on_close = start, keep_spare, on_close
-        self._spare: WorkerChannel | None = None
-        self._lock = threading.Lock()
-
-    def take(self) -> WorkerChannel:
-        with self._lock:
-            worker, self._spare = self._spare, None
-        if worker is None or not worker.alive():
-            worker = self._start()
-        self.prepare()
-        return worker
-
-    def prepare(self) -> None:
-        if not self._keep_spare:
-            return
-        with self._lock:
-            if self._spare is None:
-                self._spare = self._start()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._spare:
-                self._spare.close()
-            self._spare = None
-        if self._on_close:
-            self._on_close()
 
 
 @dataclass

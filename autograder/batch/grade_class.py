@@ -1,0 +1,106 @@
+"""Grade a class: find submissions, grade each in a sandbox, write reports.
+
+Each submission's results.json is written atomically as soon as it is graded, with
+a fingerprint of everything that determines its grade; a rerun after an interrupt
+skips the submissions whose fingerprint still matches. grades.csv is rebuilt from
+the results files at the end, also atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from autograder.batch.jobs import Job, discover, finished
+from autograder.batch.local_runner import choose_runner
+from autograder.config import Course
+from autograder.reports.class_reports import write_class_reports
+from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
+from autograder.sandbox.zygote_client import ZygoteServer
+
+
+@dataclass
+class BatchResult:
+    results: list[dict[str, Any]]
+    graded: int
+    reused: int
+    kit_errors: list[str]
+
+
+# ------------------------------------------------------------------ the batch
+def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
+              seed: int | None = None, unsafe_no_sandbox: bool = False,
+              progress: bool = True, dask_scheduler: str | None = None) -> BatchResult:
+    if not submitted.is_dir():
+        from autograder.errors import CourseKitError
+
+        raise CourseKitError(f"{submitted}: no such directory of submissions "
+                             "(expected <student>/<assignment>/<notebook>.ipynb)")
+    if dask_scheduler:  # student code runs on the Dask workers: each picks its sandbox
+        unsafe = unsafe_no_sandbox
+    else:
+        unsafe = isinstance(choose_sandbox(allow_unsandboxed=unsafe_no_sandbox), Unsandboxed)
+    out.mkdir(parents=True, exist_ok=True)
+    for litter in out.rglob(".*.tmp"):  # half-written by a run that was killed
+        litter.unlink(missing_ok=True)
+    jobs = discover(course, submitted)
+    results: dict[tuple[str, str], dict[str, Any]] = {}
+    todo = []
+    for job in jobs:
+        done = finished(out, job)
+        if done is not None:
+            results[(job.student, job.assignment)] = done
+        else:
+            todo.append(job)
+    reused = len(results)
+    # The zygote imports torch and fastai in its sandbox (seconds) while everything else
+    # starts: first, and once for all grading processes.
+    local = todo and not unsafe and not dask_scheduler
+    zygote = ZygoteServer(Bubblewrap(), course.limits).start() if local else None
+    run_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress,
+               file=sys.stderr, dynamic_ncols=True)
+    # The class page's similarity pass does not depend on the grades: a thread of this
+    # otherwise idle process does it while the grading processes work.
+    with ThreadPoolExecutor(1) as background:
+        pairs = background.submit(_similar_pairs, course, jobs)
+        try:
+            runner = choose_runner(course, out, run_seed, workers=workers, unsafe=unsafe,
+                                   dask_scheduler=dask_scheduler,
+                                   zygote=zygote.address if zygote else None)
+            for data in runner(todo):
+                results[(data["student"], data["assignment"])] = data
+                bar.set_postfix_str(f"{data['student']}: {data['total']:g}/{data['possible']:g}")
+                bar.update()
+        finally:
+            if zygote:
+                zygote.close()
+        bar.close()
+        ordered = [results[(j.student, j.assignment)] for j in jobs]
+        write_class_reports(course, out, ordered, pairs.result())
+    errors = [f"{r['student']}/{r['assignment']}/{nb['notebook']}: {nb['reason']}"
+              for r in ordered for nb in r["notebooks"] if nb["status"] == "error"]
+    return BatchResult(ordered, len(todo), reused, errors)
+
+
+def _similar_pairs(course: Course, jobs: list[Job]) -> dict[str, list[Any]]:
+    # Lowest priority (this thread only): it takes CPU the grading leaves idle, at the
+    # start and near the end, and does not slow the grading down.
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    from autograder.reports import summary  # noqa: F401  (matplotlib, for the page, imported here too)
+    from autograder.reports.similarity import class_pairs
+
+    folders: dict[str, dict[str, Path]] = {}
+    for job in jobs:
+        folders.setdefault(job.assignment, {})[job.student] = job.directory
+    return class_pairs(course, folders)
+
+

@@ -1,0 +1,72 @@
+"""The batch's jobs: one per <student>/<assignment>/ of nbgrader's submitted layout.
+
+A job's fingerprint covers everything that determines its grade (course.yml, the
+assignment's graders, the submitted notebooks); a results.json with the same
+fingerprint is finished, and a resumed run reuses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autograder.config import Course
+
+
+@dataclass(frozen=True)
+class Job:
+    student: str
+    assignment: str
+    directory: Path
+    fingerprint: str
+
+
+def discover(course: Course, submitted: Path) -> list[Job]:
+    """Every <student>/<assignment>/ of nbgrader's submitted layout, for known assignments."""
+    jobs = []
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
+        if student_dir.name.startswith("."):
+            continue
+        for assignment in course.assignments:
+            directory = student_dir / assignment.name
+            if directory.is_dir():
+                jobs.append(Job(student_dir.name, assignment.name, directory,
+                                fingerprint(course, assignment.name, directory)))
+    return jobs
+
+
+def course_digest(course: Course, assignment: str) -> hashlib._Hash:
+    """A running hash of what grades ASSIGNMENT: course.yml and its grader files."""
+    digest = hashlib.sha256((course.root / "course.yml").read_bytes())
+    graders = course.path("graders") / assignment
+    for path in sorted(p for p in graders.rglob("*.py") if "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(graders)).encode())
+        digest.update(path.read_bytes())
+    return digest
+
+
+def fingerprint(course: Course, assignment: str, directory: Path) -> str:
+    digest = course_digest(course, assignment)
+    for nb in course.assignment(assignment).notebooks:
+        path = directory / nb.file
+        digest.update(nb.file.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return digest.hexdigest()
+
+
+def results_path(out: Path, student: str, assignment: str) -> Path:
+    return out / student / assignment / "results.json"
+
+
+def finished(out: Path, job: Job) -> dict[str, Any] | None:
+    """The results.json of JOB from an earlier run, if it graded these same inputs."""
+    path = results_path(out, job.student, job.assignment)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("fingerprint") == job.fingerprint \
+        else None
