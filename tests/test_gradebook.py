@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder.integrations.gradebook import db_url, write_gradebook
+from autograder.results import SubmissionResult
 
 from .conftest import ROOT, run_course
 from .test_gradescope import ASSIGNMENT, synthetic_result
@@ -24,8 +25,9 @@ def test_scores_go_to_nbgraders_grade_cells(course, tmp_path):
     from nbgrader.api import Gradebook
 
     url = db_url(str(tmp_path / "gradebook.db"))
-    results = [{**synthetic_result(course, {}), "student": "ada"},
-               {**synthetic_result(course, {"mse": 0.25, "train": 0.0}), "student": "bob"}]
+    results = [SubmissionResult.from_dict({**synthetic_result(course, {}), "student": "ada"}),
+               SubmissionResult.from_dict({**synthetic_result(course, {"mse": 0.25, "train": 0.0}),
+                                           "student": "bob"})]
     write_gradebook(course, results, url)
     with Gradebook(url) as gb:
         mse = gb.find_grade("test_mse", "02-seven-steps", ASSIGNMENT, "bob")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from autograder.integrations.gradescope import find_notebooks, to_gradescope
+from autograder.results import SubmissionResult
 
 from .conftest import ROOT, run_course
 
@@ -83,7 +84,8 @@ def synthetic_result(course, points: dict[str, float | None]) -> dict[str, Any]:
 
 
 def test_results_have_one_test_per_problem_in_gradescope_format(course):
-    data = to_gradescope(course, synthetic_result(course, {"mse": 0.0}), seconds=12.4)
+    result = SubmissionResult.from_dict(synthetic_result(course, {"mse": 0.0}))
+    data = to_gradescope(course, result, seconds=12.4)
     check_results_json(json.dumps(data))
     tests = {t["name"]: t for t in data["tests"]}
     assert len(tests) == len(course.assignment(ASSIGNMENT).problems)

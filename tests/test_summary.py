@@ -14,6 +14,7 @@ from autograder.notebook_cells import grade_id, is_solution, read
 from autograder.reports.similarity import normalized_tokens, similar_pairs
 from autograder.reports.submission import render_feedback
 from autograder.reports.summary import render_summary
+from autograder.results import SubmissionResult
 
 from .conftest import ROOT
 from .test_gradescope import ASSIGNMENT, synthetic_result
@@ -42,7 +43,7 @@ def test_feedback_draws_the_attached_fit(course):
                         "test": "test_fit_draws", "labels": {"x": "x", "y": "y"},
                         "data": {"x": list(grid), "y": list(2 * grid + 1), "x_curve": list(grid),
                                  "student": [None] * 20, "lstsq": list(2 * grid + 1)}}]
-    page = render_feedback(data)
+    page = render_feedback(SubmissionResult.from_dict(data))
     assert page.count('<img src="data:image/png;base64,') == 1
     assert "fit_linear_regression: your fit" in page
 
@@ -91,7 +92,7 @@ def test_summary_lists_failures_changes_and_slow_notebooks(course):
     nb["changes"] = [{"kind": "restored", "cell": "setup", "detail": "locked cell edited"}]
     bad["notebooks"][2].update(status="not_graded", reason="03-linear-regression.ipynb was "
                                                            "not submitted")
-    page = render_summary(course, [good, bad])
+    page = render_summary(course, [SubmissionResult.from_dict(r) for r in (good, bad)])
     assert page.count('src="data:image/png;base64,') == 2  # histogram and pass rates
     assert 'id="histogram-gradient-descent"' in page
     assert "AssertionError: &lt;b&gt;" in page  # student text is escaped

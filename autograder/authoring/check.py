@@ -10,6 +10,7 @@ from autograder.notebook_cells import is_test, read
 from autograder.pipeline.execute import execute
 from autograder.pipeline.load import load_submission
 from autograder.pipeline.restore import restore
+from autograder.results import CellStatus
 from autograder.sandbox.backends import choose_sandbox
 from autograder.sandbox.zygote_client import worker_pool
 
@@ -39,7 +40,7 @@ def check_notebook(path: Path, course_root: Path) -> int:
             continue
         gid = cell.metadata["nbgrader"]["grade_id"]
         outcome = labels.get(gid)
-        if outcome is not None and outcome.status == "ok":
+        if outcome is not None and outcome.status == CellStatus.OK:
             passed += 1
             print(f"PASS  {gid}")
         else:

@@ -21,6 +21,7 @@ from autograder.config import Assignment, Course, Notebook
 from autograder.errors import ValidationFailed
 from autograder.notebook_cells import grade_id, is_solution, is_test, nbgrader, read
 from autograder.pipeline.grade import grader_file
+from autograder.results import CellStatus
 
 _SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 _MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -177,26 +178,26 @@ def check_reference_grading(course: Course, a: Assignment) -> list[str]:
 
 
 def _reference_problems(result: dict) -> Iterable[str]:
-    who = result["student"]
-    for nb in result["notebooks"]:
-        for p in nb["problems"]:
-            if p["points"] is None:
+    who = result.student
+    for nb in result.notebooks:
+        for p in nb.problems:
+            if p.points is None:
                 continue
-            if who == "reference-solution" and p["points"] != p["possible"]:
-                failed = [t["message"] for t in nb["tests"]
-                          if t["problem"] == p["problem"] and not t["passed"]]
-                yield (f"reference solution earns {p['points']:g}/{p['possible']:g} on "
-                       f"{p['problem']}: {failed[:1]}")
-            if who == "blank-release" and p["points"] != 0:
-                yield f"the blank release earns {p['points']:g} points on {p['problem']}"
+            if who == "reference-solution" and p.points != p.possible:
+                failed = [t.message for t in nb.tests
+                          if t.problem == p.problem and not t.passed]
+                yield (f"reference solution earns {p.points:g}/{p.possible:g} on "
+                       f"{p.problem}: {failed[:1]}")
+            if who == "blank-release" and p.points != 0:
+                yield f"the blank release earns {p.points:g} points on {p.problem}"
         if who == "blank-release":
-            for cell in nb["cells"]:
-                if cell["status"] not in ("ok", "skipped") and \
-                        "NotImplementedError" not in cell["error"]:
-                    yield (f"blank release {nb['notebook']}: cell {cell['label']} fails with "
-                           f"{cell['error'][:200]} (only NotImplementedError is expected)")
+            for cell in nb.cells:
+                if cell.status not in (CellStatus.OK, CellStatus.SKIPPED) and \
+                        "NotImplementedError" not in cell.error:
+                    yield (f"blank release {nb.notebook}: cell {cell.label} fails with "
+                           f"{cell.error[:200]} (only NotImplementedError is expected)")
         if who == "reference-solution":
-            for cell in nb["cells"]:
-                if cell["status"] not in ("ok", "skipped"):
-                    yield (f"reference {nb['notebook']}: cell {cell['label']} fails when "
-                           f"graded: {cell['error'][:200]}")
+            for cell in nb.cells:
+                if cell.status not in (CellStatus.OK, CellStatus.SKIPPED):
+                    yield (f"reference {nb.notebook}: cell {cell.label} fails when "
+                           f"graded: {cell.error[:200]}")

@@ -16,25 +16,15 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from autograder.batch.jobs import Job, course_digest, fingerprint
 from autograder.config import Course, load_course
 from autograder.errors import CourseKitError
 from autograder.pipeline.submission import grade_submission
 from autograder.reports.submission import write_submission_reports
+from autograder.results import SubmissionResult
 from autograder.sandbox.pool import WorkerPool
-
-
-@dataclass(frozen=True)
-class _Where:
-    """What write_submission_reports needs to know about a result to place its files."""
-
-    student: str
-    assignment: str
-
 
 # ------------------------------------------------------------------ on a Dask worker
 _versions: dict[tuple[str, str], str] = {}  # (root, assignment) -> digest first graded
@@ -76,8 +66,8 @@ def _pool(course: Course, unsafe: bool) -> tuple[WorkerPool, str]:
 
 
 def grade_remote(root: str, unsafe: bool, student: str, assignment: str,
-                 notebooks: dict[str, bytes], seed: int, expected: str) -> dict[str, Any]:
-    """The Dask task: grade one submission from its notebooks' bytes; returns results.json."""
+                 notebooks: dict[str, bytes], seed: int, expected: str) -> SubmissionResult:
+    """The Dask task: grade one submission from its notebooks' bytes."""
     with _lock, tempfile.TemporaryDirectory(prefix="course-kit-dask-") as scratch:
         course = _course(root, assignment)
         directory = Path(scratch) / student / assignment
@@ -94,7 +84,8 @@ def grade_remote(root: str, unsafe: bool, student: str, assignment: str,
         pool, sandbox_name = _pool(course, unsafe)
         result = grade_submission(course, student, assignment, directory, pool, seed,
                                   sandbox_name)
-    return {**result.to_dict(), "fingerprint": expected}
+    result.fingerprint = expected
+    return result
 
 
 def _worker_name() -> str:
@@ -117,9 +108,9 @@ def _notebook_bytes(course: Course, job: Job) -> dict[str, bytes]:
 
 
 def run_on_dask(address: str, course: Course, jobs: list[Job], out: Path, seed: int,
-                unsafe: bool) -> Iterator[dict[str, Any]]:
+                unsafe: bool) -> Iterator[SubmissionResult]:
     """Grade JOBS on the Dask cluster at ADDRESS; write each submission's reports under
-    OUT as it arrives and yield its results.json dict (in order of completion)."""
+    OUT as it arrives and yield it (in order of completion)."""
     from distributed import Client, as_completed
 
     try:
@@ -138,6 +129,6 @@ def run_on_dask(address: str, course: Course, jobs: list[Job], out: Path, seed: 
             for job in jobs
         ]
         for future in as_completed(futures):
-            data = future.result()  # a kit error on a worker stops the batch here, loudly
-            write_submission_reports(out, _Where(data["student"], data["assignment"]), data)
-            yield data
+            result = future.result()  # a kit error on a worker stops the batch here, loudly
+            write_submission_reports(out, result)
+            yield result

@@ -23,13 +23,14 @@ from autograder.batch.jobs import Job, discover, finished
 from autograder.batch.local_runner import choose_runner
 from autograder.config import Course
 from autograder.reports.class_reports import write_class_reports
+from autograder.results import SubmissionResult
 from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
 from autograder.sandbox.zygote_client import ZygoteServer
 
 
 @dataclass
 class BatchResult:
-    results: list[dict[str, Any]]
+    results: list[SubmissionResult]
     graded: int
     reused: int
     kit_errors: list[str]
@@ -52,7 +53,7 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     for litter in out.rglob(".*.tmp"):  # half-written by a run that was killed
         litter.unlink(missing_ok=True)
     jobs = discover(course, submitted)
-    results: dict[tuple[str, str], dict[str, Any]] = {}
+    results: dict[tuple[str, str], SubmissionResult] = {}
     todo = []
     for job in jobs:
         done = finished(out, job)
@@ -76,9 +77,9 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
             runner = choose_runner(course, out, run_seed, workers=workers, unsafe=unsafe,
                                    dask_scheduler=dask_scheduler,
                                    zygote=zygote.address if zygote else None)
-            for data in runner(todo):
-                results[(data["student"], data["assignment"])] = data
-                bar.set_postfix_str(f"{data['student']}: {data['total']:g}/{data['possible']:g}")
+            for result in runner(todo):
+                results[(result.student, result.assignment)] = result
+                bar.set_postfix_str(f"{result.student}: {result.total:g}/{result.possible:g}")
                 bar.update()
         finally:
             if zygote:
@@ -86,8 +87,7 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         bar.close()
         ordered = [results[(j.student, j.assignment)] for j in jobs]
         write_class_reports(course, out, ordered, pairs.result())
-    errors = [f"{r['student']}/{r['assignment']}/{nb['notebook']}: {nb['reason']}"
-              for r in ordered for nb in r["notebooks"] if nb["status"] == "error"]
+    errors = [f"{r.student}/{r.assignment}/{error}" for r in ordered for error in r.kit_errors]
     return BatchResult(ordered, len(todo), reused, errors)
 
 

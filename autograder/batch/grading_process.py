@@ -30,6 +30,7 @@ from autograder.grading import make_tensor  # noqa: E402
 from autograder.pipeline.submission import grade_submission  # noqa: E402
 from autograder.reports import figures  # noqa: E402, F401  (feedback pages render figures)
 from autograder.reports.submission import write_submission_reports  # noqa: E402
+from autograder.results import SubmissionResult  # noqa: E402
 from autograder.sandbox.backends import Bubblewrap, Sandbox, Unsandboxed  # noqa: E402
 from autograder.sandbox.pool import WorkerPool  # noqa: E402
 from autograder.sandbox.zygote_client import worker_pool  # noqa: E402
@@ -105,11 +106,11 @@ def close_process() -> None:
     _state["pool"].close()
 
 
-def grade_job(job: Job, out: str, seed: int) -> dict[str, Any]:
-    """Grade one submission in this process and write its reports; returns results.json."""
+def grade_job(job: Job, out: str, seed: int) -> SubmissionResult:
+    """Grade one submission in this process and write its reports."""
     course, pool = _state["course"], _state["pool"]
     result = grade_submission(course, job.student, job.assignment, job.directory, pool, seed,
                               _state["sandbox"].name)
-    data = {**result.to_dict(), "fingerprint": job.fingerprint}
-    write_submission_reports(Path(out), result, data)
-    return data
+    result.fingerprint = job.fingerprint
+    write_submission_reports(Path(out), result)
+    return result

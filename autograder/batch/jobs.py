@@ -11,9 +11,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from autograder.config import Course
+from autograder.results import SubmissionResult
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,11 @@ def results_path(out: Path, student: str, assignment: str) -> Path:
     return out / student / assignment / "results.json"
 
 
-def finished(out: Path, job: Job) -> dict[str, Any] | None:
+def finished(out: Path, job: Job) -> SubmissionResult | None:
     """The results.json of JOB from an earlier run, if it graded these same inputs."""
     path = results_path(out, job.student, job.assignment)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("fingerprint") == job.fingerprint \
-        else None
+        result = SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # unreadable or from another kit version: grade it again
+    return result if result.fingerprint == job.fingerprint else None

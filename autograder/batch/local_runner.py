@@ -1,7 +1,8 @@
 """Runners that grade a batch's jobs on this machine: in this process, or in N processes.
 
 A runner is a callable `run(jobs) -> Iterator[results.json dict]` that writes each
-submission's reports under OUT as it is graded and yields them in order of completion;
+submission's reports under OUT as it is graded and yields its SubmissionResult, in order
+of completion;
 the Dask runner (dask_runner.py) has the same shape. `choose_runner` picks one.
 """
 
@@ -14,12 +15,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any
 
 from autograder.batch.jobs import Job
 from autograder.config import Course
+from autograder.results import SubmissionResult
 
-Runner = Callable[[list[Job]], Iterator[dict[str, Any]]]
+Runner = Callable[[list[Job]], Iterator[SubmissionResult]]
 
 
 def choose_runner(course: Course, out: Path, seed: int, *, workers: int, unsafe: bool,
@@ -36,7 +37,7 @@ def choose_runner(course: Course, out: Path, seed: int, *, workers: int, unsafe:
 
 
 def run_in_process(course: Course, jobs: list[Job], out: Path, seed: int, unsafe: bool,
-                   zygote: str | None) -> Iterator[dict[str, Any]]:
+                   zygote: str | None) -> Iterator[SubmissionResult]:
     if not jobs:
         return
     from autograder.batch import grading_process as one  # torch, pytest: only to grade here
@@ -50,7 +51,7 @@ def run_in_process(course: Course, jobs: list[Job], out: Path, seed: int, unsafe
 
 
 def run_in_processes(course: Course, jobs: list[Job], out: Path, seed: int, unsafe: bool,
-                     zygote: str | None, workers: int) -> Iterator[dict[str, Any]]:
+                     zygote: str | None, workers: int) -> Iterator[SubmissionResult]:
     if not jobs:
         return
     executor = ProcessPoolExecutor(workers, mp_context=_grading_context(),
@@ -80,7 +81,7 @@ def _init_grading_process(root: str, unsafe: bool, zygote_address: str | None,
     init_process(root, unsafe, zygote_address, batch_pid)
 
 
-def _grade_in_process(job: Job, out: str, seed: int) -> dict[str, Any]:
+def _grade_in_process(job: Job, out: str, seed: int) -> SubmissionResult:
     from autograder.batch.grading_process import grade_job
 
     return grade_job(job, out, seed)

@@ -30,6 +30,7 @@ from typing import Any
 from autograder.config import Course
 from autograder.errors import CourseKitError
 from autograder.notebook_cells import grade_id, nbgrader, read
+from autograder.results import NotebookStatus, SubmissionResult
 
 
 def db_url(db: str) -> str:
@@ -90,31 +91,31 @@ def _alembic_on_path() -> Iterator[None]:
         os.environ["PATH"] = old
 
 
-def write_gradebook(course: Course, results: list[dict[str, Any]], db: str) -> None:
+def write_gradebook(course: Course, results: list[SubmissionResult], db: str) -> None:
     """Put the class's results (results.json dicts) into the nbgrader gradebook DB."""
     with _alembic_on_path():
         _write(course, results, db_url(db))
 
 
-def _write(course: Course, results: list[dict[str, Any]], url: str) -> None:
+def _write(course: Course, results: list[SubmissionResult], url: str) -> None:
     from nbgrader.api import Gradebook
 
     cells = {a: record_assignment(course, a, url)
-             for a in dict.fromkeys(r["assignment"] for r in results)}
+             for a in dict.fromkeys(r.assignment for r in results)}
     with Gradebook(url) as gb, warnings.catch_warnings():
         # nbgrader's add_submission builds its objects in a way SQLAlchemy 2 warns about
         # ("not in session, add operation ... will not proceed"); the rows are written.
         warnings.filterwarnings("ignore", message=".*not in session.*")
         for r in results:
-            gb.update_or_create_student(r["student"])
-            gb.update_or_create_submission(r["assignment"], r["student"])
-            for nb in r["notebooks"]:
-                stem = nb["notebook"].removesuffix(".ipynb")
-                for p in nb["problems"]:
-                    cell = cells[r["assignment"]][(nb["notebook"], p["problem"])]
-                    grade = gb.find_grade(cell, stem, r["assignment"], r["student"])
-                    grade.auto_score = None if p["points"] is None else float(p["points"])
+            gb.update_or_create_student(r.student)
+            gb.update_or_create_submission(r.assignment, r.student)
+            for nb in r.notebooks:
+                stem = nb.notebook.removesuffix(".ipynb")
+                for p in nb.problems:
+                    cell = cells[r.assignment][(nb.notebook, p.problem)]
+                    grade = gb.find_grade(cell, stem, r.assignment, r.student)
+                    grade.auto_score = None if p.points is None else float(p.points)
                     grade.needs_manual_grade = (grade.auto_score is None
                                                 or grade.manual_score is not None
-                                                or nb["status"] == "error")
+                                                or nb.status == NotebookStatus.ERROR)
         gb.db.commit()

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import Course, load_course
+from autograder.results import BROKEN_CELL, NotebookStatus, SubmissionResult
 
 ENTRY_TIME = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same course gives the same zip
 STUDENT = "submission"  # folder name of the one submission inside the temporary layout
@@ -125,62 +126,62 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
 
 
 # ------------------------------------------------------------------ results.json
-def to_gradescope(course: Course, result: dict[str, Any], seconds: float) -> dict[str, Any]:
+def to_gradescope(course: Course, result: SubmissionResult, seconds: float) -> dict[str, Any]:
     """Our results.json for one submission as Gradescope's results.json."""
     tests = []
-    for nb in result["notebooks"]:
-        for p in nb["problems"]:
+    for nb in result.notebooks:
+        for p in nb.problems:
             tests.append(_test(nb, p))
     return {
-        "score": float(result["total"]),
+        "score": float(result.total),
         "execution_time": int(round(seconds)),
         "output": _overview(course, result),
         "output_format": "text",
         "test_output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "extra_data": {"seed": result.get("seed"), "sandbox": result.get("sandbox", "")},
+        "extra_data": {"seed": result.seed, "sandbox": result.sandbox},
         "tests": tests,
     }
 
 
 def _test(nb: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
-    name = f"{nb['notebook']}: {p['problem']}"
-    if p["points"] is None:
+    name = f"{nb.notebook}: {p.problem}"
+    if p.points is None:
         return {"name": name, "score": 0.0, "max_score": 0.0, "visibility": "visible",
-                "output": f"Graded by your instructor ({p['possible']:g} points), not by the "
+                "output": f"Graded by your instructor ({p.possible:g} points), not by the "
                           "autograder; this score appears once it is graded."}
-    failed = [t for t in nb["tests"] if t["problem"] == p["problem"] and not t["passed"]]
-    if nb["status"] != "graded":
-        output = f"Not graded: {nb['reason']}"
-    elif not p["tests"]:
+    failed = [t for t in nb.tests if t.problem == p.problem and not t.passed]
+    if nb.status != NotebookStatus.GRADED:
+        output = f"Not graded: {nb.reason}"
+    elif not p.tests:
         output = "No checks ran for this problem."
     elif failed:
-        output = f"{p['passed']} of {p['tests']} checks passed. What to fix:\n\n" + "\n\n".join(
-            f"- {t['name'].removeprefix('test_').replace('_', ' ')}: {t['message']}"
+        output = f"{p.passed} of {p.tests} checks passed. What to fix:\n\n" + "\n\n".join(
+            f"- {t.name.removeprefix('test_').replace('_', ' ')}: {t.message}"
             for t in failed)
     else:
-        output = f"All {p['tests']} checks passed."
-    full = p["points"] >= p["possible"]
-    return {"name": name, "score": float(p["points"]), "max_score": float(p["possible"]),
+        output = f"All {p.tests} checks passed."
+    full = p.points >= p.possible
+    return {"name": name, "score": float(p.points), "max_score": float(p.possible),
             "status": "passed" if full else "failed", "visibility": "visible",
             "output": output}
 
 
-def _overview(course: Course, result: dict[str, Any]) -> str:
-    lines = [f"Autograded score: {result['total']:g} / {result['possible']:g} "
+def _overview(course: Course, result: SubmissionResult) -> str:
+    lines = [f"Autograded score: {result.total:g} / {result.possible:g} "
              "(problems graded by hand are added later)."]
-    for nb in result["notebooks"]:
-        if nb["status"] != "graded":
-            lines.append(f"{nb['notebook']}: not graded: {nb['reason'].splitlines()[0]}")
-        broken = [c for c in nb["cells"] if c["status"] in ("error", "timeout", "crashed")]
+    for nb in result.notebooks:
+        if nb.status != NotebookStatus.GRADED:
+            lines.append(f"{nb.notebook}: not graded: {nb.reason.splitlines()[0]}")
+        broken = [c for c in nb.cells if c.status in BROKEN_CELL]
         for c in broken:
-            lines.append(f"{nb['notebook']}: cell {c['label']} {c['status']}: "
-                         f"{(c['error'].strip().splitlines() or [''])[-1][:300]}")
-        for ch in nb["changes"]:
-            lines.append(f"{nb['notebook']}: the grader undid a change: "
-                         f"{ch['cell'] or 'notebook'}: {ch['detail']}")
-    lines.append(f"Grading seed {result.get('seed')} (lets your instructor replay this grading).")
+            lines.append(f"{nb.notebook}: cell {c.label} {c.status}: "
+                         f"{(c.error.strip().splitlines() or [''])[-1][:300]}")
+        for ch in nb.changes:
+            lines.append(f"{nb.notebook}: the grader undid a change: "
+                         f"{ch.cell or 'notebook'}: {ch.detail}")
+    lines.append(f"Grading seed {result.seed} (lets your instructor replay this grading).")
     return "\n".join(lines)
 
 

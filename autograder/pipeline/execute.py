@@ -9,12 +9,13 @@ calls; if a call kills it, the same replay brings up a new one.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from autograder.config import Limits
 from autograder.errors import CallTimeout, WorkerCrashed
 from autograder.notebook_cells import grade_id, is_demo
+from autograder.results import CellOutcome, CellStatus
 from autograder.sandbox.channel import CallReply, WorkerChannel
 from autograder.sandbox.pool import WorkerPool
 
@@ -22,17 +23,6 @@ if TYPE_CHECKING:
     import nbformat
 
 MAX_RESTARTS = 8  # per notebook: bounds what a worker-killing submission costs the batch
-
-
-@dataclass
-class CellOutcome:
-    label: str  # grade_id, or "cell N" for cells without one
-    status: str  # ok | error | timeout | crashed | skipped (demo)
-    error: str = ""
-    output: str = ""
-
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
 
 
 @dataclass
@@ -66,7 +56,8 @@ class Execution:
                                          self.limits.cell_seconds, max(budget, 1.0))
             for run in runs:
                 index = todo[run.index]
-                results[index] = CellOutcome(self.labels[index], run.status, run.error, run.output)
+                results[index] = CellOutcome(self.labels[index], CellStatus(run.status), run.error,
+                                              run.output)
                 if run.status in ("timeout", "crashed"):
                     self.bad.add(index)
             if len(runs) == len(todo) and all(r.status in ("ok", "error") for r in runs):
@@ -81,7 +72,7 @@ class Execution:
                 break
             self.restarts += 1
         reason = "not run: the notebook ran out of its time limit"
-        self.outcomes = [results.get(i, CellOutcome(self.labels[i], "not run", reason))
+        self.outcomes = [results.get(i, CellOutcome(self.labels[i], CellStatus.NOT_RUN, reason))
                          for i in range(len(self.sources))]
 
     def call(self, name: str, args: tuple, kwargs: dict) -> CallReply:
@@ -125,7 +116,8 @@ def execute(notebook: nbformat.NotebookNode, pool: WorkerPool, limits: Limits) -
             continue
         label = grade_id(cell) or f"cell {number}"
         if is_demo(cell):
-            skipped.append(CellOutcome(label, "skipped", "demo cell: not run when grading"))
+            skipped.append(CellOutcome(label, CellStatus.SKIPPED,
+                                       "demo cell: not run when grading"))
             continue
         sources.append(str(cell.source))
         labels.append(label)

@@ -12,7 +12,6 @@ import io
 import zlib
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +20,10 @@ import torch
 
 from autograder.errors import CourseKitError
 from autograder.grading import Student, collecting_artifacts
+from autograder.results import TestResult
 from autograder.sandbox.channel import CallReply
 
 MESSAGE_LIMIT = 2000
-
-
-@dataclass
-class TestResult:
-    problem: str
-    name: str
-    passed: bool
-    message: str
-    duration: float
-    points: float = 0.0  # filled in by the score step
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class GraderError(CourseKitError):

@@ -15,23 +15,13 @@ Every departure from the source is recorded as a Change for the instructor.
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import nbformat
 from nbformat.v4.nbbase import random_cell_id
 
 from autograder.notebook_cells import grade_id, is_solution, nbgrader
-
-
-@dataclass(frozen=True)
-class Change:
-    kind: str  # restored | deleted | duplicated | retyped | metadata | unknown_grade_id | ...
-    cell: str
-    detail: str
-
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+from autograder.results import Change
 
 
 def restore(student: nbformat.NotebookNode, source: nbformat.NotebookNode

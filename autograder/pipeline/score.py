@@ -2,23 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
-
 from autograder.config import Notebook
-from autograder.pipeline.grade import TestResult
-
-
-@dataclass
-class ProblemScore:
-    problem: str
-    points: float | None  # None: manually graded, pending
-    possible: float
-    passed: int
-    tests: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from autograder.results import ProblemScore, TestResult
 
 
 def score(notebook: Notebook, results: list[TestResult]) -> list[ProblemScore]:

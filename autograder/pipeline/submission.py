@@ -8,76 +8,19 @@ from __future__ import annotations
 
 import time
 import traceback
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from autograder.config import Course, Notebook
 from autograder.notebook_cells import read
-from autograder.pipeline.execute import CellOutcome, execute
-from autograder.pipeline.grade import GraderError, TestResult, grader_file, run_graders
+from autograder.pipeline.execute import execute
+from autograder.pipeline.grade import GraderError, grader_file, run_graders
 from autograder.pipeline.load import load_submission
-from autograder.pipeline.restore import Change, restore
-from autograder.pipeline.score import ProblemScore, score
+from autograder.pipeline.restore import restore
+from autograder.pipeline.score import score
+from autograder.results import NotebookResult, NotebookStatus, ProblemScore, SubmissionResult
 from autograder.sandbox.pool import WorkerPool
-
-
-@dataclass
-class NotebookResult:
-    notebook: str
-    status: str  # graded | not_graded (no usable notebook) | error (the kit failed)
-    reason: str = ""
-    problems: list[ProblemScore] = field(default_factory=list)
-    tests: list[TestResult] = field(default_factory=list)
-    cells: list[CellOutcome] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
-    artifacts: list[dict[str, Any]] = field(default_factory=list)  # from grading.attach
-    restarts: int = 0
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "notebook": self.notebook, "status": self.status, "reason": self.reason,
-            "seconds": round(self.seconds, 3), "worker_restarts": self.restarts,
-            "problems": [p.to_dict() for p in self.problems],
-            "tests": [t.to_dict() for t in self.tests],
-            "cells": [c.to_dict() for c in self.cells],
-            "changes": [c.to_dict() for c in self.changes],
-            "artifacts": self.artifacts,
-        }
-
-
-@dataclass
-class SubmissionResult:
-    student: str
-    assignment: str
-    seed: int
-    notebooks: list[NotebookResult]
-    sandbox: str = ""
-
-    @property
-    def problems(self) -> list[ProblemScore]:
-        return [p for nb in self.notebooks for p in nb.problems]
-
-    @property
-    def total(self) -> float:
-        return round(sum(p.points or 0 for p in self.problems), 2)
-
-    @property
-    def possible(self) -> float:
-        return round(sum(p.possible for p in self.problems if p.points is not None), 2)
-
-    @property
-    def kit_errors(self) -> list[str]:
-        return [f"{nb.notebook}: {nb.reason}" for nb in self.notebooks if nb.status == "error"]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "student": self.student, "assignment": self.assignment, "seed": self.seed,
-            "sandbox": self.sandbox, "total": self.total, "possible": self.possible,
-            "notebooks": [nb.to_dict() for nb in self.notebooks],
-        }
 
 
 @lru_cache(maxsize=32)
@@ -93,12 +36,12 @@ def zero_scores(spec: Notebook) -> list[ProblemScore]:
 def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
                    pool: WorkerPool, seed: int) -> NotebookResult:
     started = time.perf_counter()
-    result = NotebookResult(spec.file, "graded")
+    result = NotebookResult(spec.file, NotebookStatus.GRADED)
     execution = None
     try:
         loaded = load_submission(path)
         if loaded.notebook is None:
-            result.status, result.reason = "not_graded", loaded.reason
+            result.status, result.reason = NotebookStatus.NOT_GRADED, loaded.reason
             result.problems = zero_scores(spec)
             return result
         notebook, result.changes = restore(loaded.notebook,
@@ -112,7 +55,7 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
     except GraderError:
         raise  # the course is broken, not the submission: stop loudly
     except Exception as exc:  # a kit bug met by this notebook: record it, keep the batch going
-        result.status = "error"
+        result.status = NotebookStatus.ERROR
         result.reason = f"internal error while grading: {type(exc).__name__}: {exc}\n" + \
             "".join(traceback.format_exc(limit=6))
         result.problems = zero_scores(spec)

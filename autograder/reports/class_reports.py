@@ -10,9 +10,10 @@ from typing import Any
 from autograder.config import Course
 from autograder.reports.files import write_atomic
 from autograder.reports.summary import write_summary
+from autograder.results import NotebookStatus, SubmissionResult
 
 
-def grades_csv(course: Course, results: list[dict[str, Any]]) -> str:
+def grades_csv(course: Course, results: list[SubmissionResult]) -> str:
     """One row per (student, assignment); manual problems say 'pending', not 0."""
     columns = [g for a in course.assignments for g in a.problems]
     columns = list(dict.fromkeys(columns))
@@ -20,12 +21,12 @@ def grades_csv(course: Course, results: list[dict[str, Any]]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", "assignment", *columns, "total", "possible"])
     for r in results:
-        earned = {p["problem"]: p["points"] for nb in r["notebooks"] for p in nb["problems"]}
-        row = [r["student"], r["assignment"]]
+        earned = {p.problem: p.points for nb in r.notebooks for p in nb.problems}
+        row = [r.student, r.assignment]
         for g in columns:
             value = earned.get(g, "")
             row.append("pending" if value is None else _number(value) if value != "" else "")
-        writer.writerow([*row, _number(r["total"]), _number(r["possible"])])
+        writer.writerow([*row, _number(r.total), _number(r.possible)])
     return buffer.getvalue()
 
 
@@ -33,34 +34,34 @@ def _number(x: float) -> str:
     return f"{x:g}"
 
 
-def write_class_reports(course: Course, out: Path, results: list[dict[str, Any]],
+def write_class_reports(course: Course, out: Path, results: list[SubmissionResult],
                         pairs: dict[str, list[Any]] | None = None) -> None:
     """grades.csv and summary.html; PAIRS from similarity.class_pairs (None: not checked)."""
     write_atomic(out / "grades.csv", grades_csv(course, results))
     write_summary(course, out, results, pairs)
 
 
-def summary_table(course: Course, results: list[dict[str, Any]]) -> str:
+def summary_table(course: Course, results: list[SubmissionResult]) -> str:
     """A plain-text table for the terminal: one line per submission, then pass rates."""
     lines = []
-    width = max([len(r["student"]) for r in results] + [7])
+    width = max([len(r.student) for r in results] + [7])
     lines.append(f"{'student':<{width}}  {'assignment':<18} {'score':>11}  notes")
     for r in results:
         notes = []
-        for nb in r["notebooks"]:
-            if nb["status"] != "graded":
-                notes.append(f"{nb['notebook']}: {nb['reason'].splitlines()[0][:60]}")
-            elif nb["changes"]:
-                notes.append(f"{nb['notebook']}: {len(nb['changes'])} cell change(s) restored")
-        score = f"{r['total']:g}/{r['possible']:g}"
-        lines.append(f"{r['student']:<{width}}  {r['assignment']:<18} {score:>11}  "
+        for nb in r.notebooks:
+            if nb.status != NotebookStatus.GRADED:
+                notes.append(f"{nb.notebook}: {nb.reason.splitlines()[0][:60]}")
+            elif nb.changes:
+                notes.append(f"{nb.notebook}: {len(nb.changes)} cell change(s) restored")
+        score = f"{r.total:g}/{r.possible:g}"
+        lines.append(f"{r.student:<{width}}  {r.assignment:<18} {score:>11}  "
                      + "; ".join(notes))
     rates: dict[str, list[float]] = {}
     for r in results:
-        for nb in r["notebooks"]:
-            for p in nb["problems"]:
-                if p["points"] is not None and p["possible"]:
-                    rates.setdefault(p["problem"], []).append(p["points"] / p["possible"])
+        for nb in r.notebooks:
+            for p in nb.problems:
+                if p.points is not None and p.possible:
+                    rates.setdefault(p.problem, []).append(p.points / p.possible)
     if rates:
         lines.append("")
         lines.append("problem                   mean score")

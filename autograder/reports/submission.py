@@ -4,39 +4,40 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from autograder.reports.files import templates, write_atomic
+from autograder.results import SubmissionResult
 
 
-def write_submission_reports(out: Path, result: Any, data: dict[str, Any]) -> None:
+def write_submission_reports(out: Path, result: SubmissionResult) -> None:
     folder = out / result.student / result.assignment
-    write_atomic(folder / "feedback.html", render_feedback(data))
+    write_atomic(folder / "feedback.html", render_feedback(result))
     # results.json last: its presence marks the submission as done for a resumed run.
-    write_atomic(folder / "results.json", json.dumps(data, indent=2, ensure_ascii=False))
+    write_atomic(folder / "results.json",
+                 json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
 
 
-def render_feedback(data: dict[str, Any]) -> str:
-    return templates.get_template("feedback.html").render(r=data, figures=feedback_figures(data))
+def render_feedback(result: SubmissionResult) -> str:
+    return templates.get_template("feedback.html").render(r=result,
+                                                          figures=feedback_figures(result))
 
 
-def feedback_figures(data: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+def feedback_figures(result: SubmissionResult) -> dict[str, list[dict[str, str]]]:
     """notebook -> plots drawn from what the graders attached (grading.attach)."""
     found: dict[str, list[dict[str, str]]] = {}
-    for nb in data["notebooks"]:
-        for art in nb.get("artifacts", []):
+    for nb in result.notebooks:
+        for art in nb.artifacts:
             if art.get("kind") != "fit":
                 continue
-            from autograder.reports.figures import (
-                fit_figure,  # matplotlib only when there is something to draw
-            )
+            # matplotlib only when there is something to draw
+            from autograder.reports.figures import fit_figure
 
-            passed = {t["name"]: t["passed"] for t in nb["tests"]}.get(art.get("test"))
+            passed = {t.name: t.passed for t in nb.tests}.get(art.get("test"))
             caption = (f"{art['problem']}: your fit (blue) against the data and the "
                        "least-squares fit (green, dashed), on the grader's data"
                        + ("" if passed is None else " (this check passed)" if passed
                           else " (this check failed)"))
-            found.setdefault(nb["notebook"], []).append(
+            found.setdefault(nb.notebook, []).append(
                 {"src": fit_figure(art["data"], art["problem"], art.get("labels")),
                  "caption": caption})
     return found

@@ -17,22 +17,22 @@ from autograder.config import Assignment, Course
 from autograder.reports.figures import histogram, pass_rates
 from autograder.reports.files import templates, write_atomic
 from autograder.reports.similarity import Pair
+from autograder.results import BROKEN_CELL, NotebookStatus, ProblemScore, SubmissionResult
 
 SLOWEST = 10
-BROKEN = ("error", "timeout", "crashed")
 
 
-def write_summary(course: Course, out: Path, results: list[dict[str, Any]],
+def write_summary(course: Course, out: Path, results: list[SubmissionResult],
                   pairs: dict[str, list[Pair]] | None = None) -> None:
     write_atomic(out / "summary.html", render_summary(course, results, pairs))
 
 
-def render_summary(course: Course, results: list[dict[str, Any]],
+def render_summary(course: Course, results: list[SubmissionResult],
                    pairs: dict[str, list[Pair]] | None = None) -> str:
     """PAIRS: assignment -> similar pairs, from similarity.class_pairs (None: not checked)."""
     sections = []
     for a in course.assignments:
-        mine = [r for r in results if r["assignment"] == a.name]
+        mine = [r for r in results if r.assignment == a.name]
         if mine:
             sections.append(assignment_summary(
                 course, a, mine, None if pairs is None else pairs.get(a.name, [])))
@@ -41,13 +41,13 @@ def render_summary(course: Course, results: list[dict[str, Any]],
         threshold=course.similarity_threshold)
 
 
-def assignment_summary(course: Course, a: Assignment, results: list[dict[str, Any]],
+def assignment_summary(course: Course, a: Assignment, results: list[SubmissionResult],
                        pairs: list[Pair] | None) -> dict[str, Any]:
-    totals = [r["total"] for r in results]
-    possible = max(r["possible"] for r in results)
+    totals = [r.total for r in results]
+    possible = max(r.possible for r in results)
     problems = _problem_rows(a, results)
     rates = {p["problem"]: p["full_share"] for p in problems if not p["manual"]}
-    notebooks = [(r["student"], nb) for r in results for nb in r["notebooks"]]
+    notebooks = [(r.student, nb) for r in results for nb in r.notebooks]
     return {
         "name": a.name,
         "count": len(results),
@@ -58,42 +58,42 @@ def assignment_summary(course: Course, a: Assignment, results: list[dict[str, An
                                                  "submission(s)"),
         "rates_figure": pass_rates(rates, f"{a.name}: full marks per problem") if rates else "",
         "problems": problems,
-        "slowest": sorted(({"student": s, "notebook": nb["notebook"],
-                            "seconds": nb.get("seconds", 0.0),
-                            "restarts": nb.get("worker_restarts", 0)}
+        "slowest": sorted(({"student": s, "notebook": nb.notebook,
+                            "seconds": nb.seconds,
+                            "restarts": nb.restarts}
                            for s, nb in notebooks),
                           key=lambda row: -row["seconds"])[:SLOWEST],
-        "not_graded": [{"student": s, "notebook": nb["notebook"], "status": nb["status"],
-                        "reason": nb["reason"]}
-                       for s, nb in notebooks if nb["status"] != "graded"],
-        "changes": [{"student": s, "notebook": nb["notebook"], **ch}
-                    for s, nb in notebooks for ch in nb.get("changes", [])],
-        "cell_errors": [{"student": s, "notebook": nb["notebook"], **c}
-                        for s, nb in notebooks for c in nb.get("cells", [])
-                        if c["status"] in BROKEN],
+        "not_graded": [{"student": s, "notebook": nb.notebook, "status": nb.status,
+                        "reason": nb.reason}
+                       for s, nb in notebooks if nb.status != NotebookStatus.GRADED],
+        "changes": [{"student": s, "notebook": nb.notebook, **ch.to_dict()}
+                    for s, nb in notebooks for ch in nb.changes],
+        "cell_errors": [{"student": s, "notebook": nb.notebook, **c.to_dict()}
+                        for s, nb in notebooks for c in nb.cells
+                        if c.status in BROKEN_CELL],
         "pairs": [vars(p) for p in pairs or []],
         "similarity_checked": pairs is not None,
     }
 
 
-def _problem_rows(a: Assignment, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    scores: dict[str, list[dict[str, Any]]] = {p: [] for p in a.problems}
+def _problem_rows(a: Assignment, results: list[SubmissionResult]) -> list[dict[str, Any]]:
+    scores: dict[str, list[ProblemScore]] = {p: [] for p in a.problems}
     for r in results:
-        for nb in r["notebooks"]:
-            for p in nb["problems"]:
-                scores.setdefault(p["problem"], []).append(p)
+        for nb in r.notebooks:
+            for p in nb.problems:
+                scores.setdefault(p.problem, []).append(p)
     rows = []
     for problem, found in scores.items():
         spec = a.problems.get(problem)
-        graded = [p for p in found if p["points"] is not None]
-        full = [p for p in graded if p["points"] >= p["possible"]]
+        graded = [p for p in found if p.points is not None]
+        full = [p for p in graded if p.points >= p.possible]
         rows.append({
             "problem": problem,
-            "points": spec.points if spec else (found[0]["possible"] if found else 0),
+            "points": spec.points if spec else (found[0].possible if found else 0),
             "manual": bool(spec and spec.manual),
             "pending": len(found) - len(graded),
-            "mean": statistics.fmean(p["points"] for p in graded) if graded else None,
+            "mean": statistics.fmean(p.points for p in graded) if graded else None,
             "full_share": len(full) / len(graded) if graded else 0.0,
-            "zero_share": sum(p["points"] == 0 for p in graded) / len(graded) if graded else 0.0,
+            "zero_share": sum(p.points == 0 for p in graded) / len(graded) if graded else 0.0,
         })
     return rows
