@@ -9,8 +9,7 @@ import yaml
 
 from autograder.config import load_course
 from autograder.errors import ConfigError
-
-from .conftest import run_course
+from tests.conftest import run_course
 
 
 def _edit(course_dir: Path, change) -> None:

@@ -16,7 +16,7 @@ import pytest
 from build_examples import ASSIGNMENT, NOTEBOOKS, with_mistakes
 from mistakes import LOSES
 
-from .conftest import COURSE_BIN, ROOT, run_course
+from tests.conftest import COURSE_BIN, ROOT, run_course
 
 pytestmark = pytest.mark.slow
 

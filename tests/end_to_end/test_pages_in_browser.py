@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ROOT, run_course
+from tests.conftest import ROOT, run_course
 
 pytestmark = pytest.mark.slow
 

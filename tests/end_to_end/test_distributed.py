@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from build_examples import ASSIGNMENT, NOTEBOOKS, completed, with_mistakes
 
-from .conftest import ROOT, run_course
+from tests.conftest import ROOT, run_course
 
 # student -> notebook -> how it is filled in ("missing": not handed in)
 CLASS = {

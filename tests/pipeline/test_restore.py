@@ -9,8 +9,7 @@ from build_examples import completed
 
 from autograder.notebook_cells import grade_id
 from autograder.pipeline.restore import restore
-
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 NB = "02-seven-steps.ipynb"
 

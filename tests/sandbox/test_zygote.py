@@ -20,6 +20,7 @@ from autograder.config import Limits
 from autograder.grading import make_tensor
 from autograder.sandbox.backends import Bubblewrap
 from autograder.sandbox.zygote_client import DIR_PREFIX, STALE_SECONDS, Zygote, ZygoteServer
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
 
@@ -108,6 +109,7 @@ def test_a_lost_zygote_is_replaced_and_grading_goes_on(server):
 _HOST = """
 import time
 from autograder.config import Limits
+from tests.conftest import ROOT
 from autograder.sandbox.backends import Bubblewrap
 from autograder.sandbox.zygote_client import ZygoteServer
 
@@ -130,7 +132,7 @@ def _running(pid: int) -> bool:
 
 def test_a_zygote_ends_with_its_host_even_when_die_with_parent_missed_it():
     host = subprocess.Popen([sys.executable, "-c", _HOST], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).parents[1])
+                            cwd=ROOT)
     try:
         pid = int(host.stdout.readline())
         time.sleep(1)

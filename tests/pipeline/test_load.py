@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from autograder.pipeline.load import load_submission
-
-from .conftest import FIXTURES
+from tests.conftest import FIXTURES
 
 BROKEN = FIXTURES / "broken"
 

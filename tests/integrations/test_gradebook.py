@@ -14,9 +14,8 @@ import pytest
 
 from autograder.integrations.gradebook import db_url, write_gradebook
 from autograder.results import SubmissionResult
-
-from .conftest import ROOT, run_course
-from .test_gradescope import ASSIGNMENT, synthetic_result
+from tests.builders import ASSIGNMENT, synthetic_result
+from tests.conftest import ROOT, run_course
 
 BIN = Path(sys.executable).parent
 

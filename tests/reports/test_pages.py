@@ -15,9 +15,8 @@ from autograder.reports.similarity import normalized_tokens, similar_pairs
 from autograder.reports.submission import render_feedback
 from autograder.reports.summary import render_summary
 from autograder.results import SubmissionResult
-
-from .conftest import ROOT
-from .test_gradescope import ASSIGNMENT, synthetic_result
+from tests.builders import ASSIGNMENT, synthetic_result
+from tests.conftest import ROOT
 
 EXAMPLES = ROOT / "examples" / "submitted"
 

@@ -10,8 +10,7 @@ import nbformat
 import pytest
 
 from autograder.notebook_cells import grade_id, is_solution, is_test
-
-from .conftest import ROOT, run_course
+from tests.conftest import ROOT, run_course
 
 RELEASE = ROOT / "release" / "gradient-descent"
 SOLUTIONS = ROOT / "solutions" / "gradient-descent"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import FIXTURES, ROOT, run_course
+from tests.conftest import FIXTURES, ROOT, run_course
 
 pytestmark = pytest.mark.slow
 

@@ -17,10 +17,9 @@ import pytest
 
 from autograder.integrations.gradescope import find_notebooks, to_gradescope
 from autograder.results import SubmissionResult
+from tests.builders import ASSIGNMENT, synthetic_result
+from tests.conftest import ROOT, run_course
 
-from .conftest import ROOT, run_course
-
-ASSIGNMENT = "gradient-descent"
 EXAMPLES = ROOT / "examples" / "submitted"
 VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 TOP_KEYS = {"score", "execution_time", "output", "output_format", "test_output_format",
@@ -57,30 +56,6 @@ def check_results_json(text: str) -> dict[str, Any]:
         assert test.get("status", "passed") in {"passed", "failed"}
     assert math.isclose(sum(t["score"] for t in data["tests"]), data["score"], abs_tol=0.02)
     return data
-
-
-def synthetic_result(course, points: dict[str, float | None]) -> dict[str, Any]:
-    """A results.json dict: every problem of the course with the given (or full) points."""
-    spec = course.assignment(ASSIGNMENT)
-    notebooks = []
-    for nb in spec.notebooks:
-        problems, tests = [], []
-        for g, p in nb.problems.items():
-            got = None if p.manual else points.get(g, p.points)
-            problems.append({"problem": g, "points": got, "possible": p.points,
-                             "passed": int(got == p.points), "tests": 0 if p.manual else 1})
-            if not p.manual:
-                tests.append({"problem": g, "name": f"test_{g}_works", "passed": got == p.points,
-                              "message": "" if got == p.points else f"{g} is wrong: expected 1",
-                              "duration": 0.1, "points": got})
-        notebooks.append({"notebook": nb.file, "status": "graded", "reason": "",
-                          "seconds": 1.0, "problems": problems, "tests": tests, "cells": [],
-                          "changes": [], "artifacts": []})
-    total = sum(p["points"] or 0 for nb in notebooks for p in nb["problems"])
-    possible = sum(p["possible"] for nb in notebooks for p in nb["problems"]
-                   if p["points"] is not None)
-    return {"student": "s", "assignment": ASSIGNMENT, "seed": 7, "sandbox": "bubblewrap",
-            "total": total, "possible": possible, "notebooks": notebooks}
 
 
 def test_results_have_one_test_per_problem_in_gradescope_format(course):

@@ -1,0 +1,31 @@
+"""Results made up for tests of the reports and integrations (no grading needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ASSIGNMENT = "gradient-descent"
+
+
+def synthetic_result(course, points: dict[str, float | None]) -> dict[str, Any]:
+    """A results.json dict: every problem of the course with the given (or full) points."""
+    spec = course.assignment(ASSIGNMENT)
+    notebooks = []
+    for nb in spec.notebooks:
+        problems, tests = [], []
+        for g, p in nb.problems.items():
+            got = None if p.manual else points.get(g, p.points)
+            problems.append({"problem": g, "points": got, "possible": p.points,
+                             "passed": int(got == p.points), "tests": 0 if p.manual else 1})
+            if not p.manual:
+                tests.append({"problem": g, "name": f"test_{g}_works", "passed": got == p.points,
+                              "message": "" if got == p.points else f"{g} is wrong: expected 1",
+                              "duration": 0.1, "points": got})
+        notebooks.append({"notebook": nb.file, "status": "graded", "reason": "",
+                          "seconds": 1.0, "problems": problems, "tests": tests, "cells": [],
+                          "changes": [], "artifacts": []})
+    total = sum(p["points"] or 0 for nb in notebooks for p in nb["problems"])
+    possible = sum(p["possible"] for nb in notebooks for p in nb["problems"]
+                   if p["points"] is not None)
+    return {"student": "s", "assignment": ASSIGNMENT, "seed": 7, "sandbox": "bubblewrap",
+            "total": total, "possible": possible, "notebooks": notebooks}
