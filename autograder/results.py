@@ -46,6 +46,8 @@ class TestResult:
     message: str
     duration: float
     points: float = 0.0  # filled in by the score step
+    kind: str = "core"  # core: computes the right thing | contract: a side rule (weight)
+    weight: float = 0.0  # contract checks: the share of the problem's points a slip costs
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -40,6 +40,7 @@ class _Plugin:
         self._send, self._seed = send, seed  # not `seed`: that name is a fixture
         self.results: list[TestResult] = []
         self.problems: dict[str, str] = {}
+        self.contracts: dict[str, float] = {}  # nodeid -> weight of a contract check
         self.errors: list[str] = []
         self.interrupted = False
 
@@ -62,6 +63,7 @@ class _Plugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "problem(grade_id): the problem a test grades")
+        config.addinivalue_line("markers", "contract(weight): a contract check, not a core one")
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -70,6 +72,9 @@ class _Plugin:
                 self.errors.append(f"{item.nodeid}: needs exactly one @problem(grade_id) marker")
             else:
                 self.problems[item.nodeid] = str(marks[0].args[0])
+            contract = item.get_closest_marker("contract")
+            if contract is not None:
+                self.contracts[item.nodeid] = float(contract.args[0])
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -83,6 +88,8 @@ class _Plugin:
                 passed=report.passed,
                 message="" if report.passed else _student_message(report),
                 duration=round(report.duration, 4),
+                kind="contract" if report.nodeid in self.contracts else "core",
+                weight=self.contracts.get(report.nodeid, 0.0),
             ))
 
 
