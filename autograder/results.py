@@ -131,6 +131,7 @@ class SubmissionResult:
     notebooks: list[NotebookResult]
     sandbox: str = ""
     fingerprint: str = ""  # of the inputs graded (batch/jobs.py): a resumed run reuses it
+    submitted: str = ""  # the submission's folder (its timestamp.txt says when it came in)
 
     @property
     def problems(self) -> list[ProblemScore]:
@@ -154,7 +155,7 @@ class SubmissionResult:
             "student": self.student, "assignment": self.assignment, "seed": self.seed,
             "sandbox": self.sandbox, "total": self.total, "possible": self.possible,
             "notebooks": [nb.to_dict() for nb in self.notebooks],
-            "fingerprint": self.fingerprint,
+            "fingerprint": self.fingerprint, "submitted": self.submitted,
         }
 
     @classmethod
@@ -162,4 +163,5 @@ class SubmissionResult:
         return cls(student=data["student"], assignment=data["assignment"],
                    seed=int(data.get("seed", 0)),
                    notebooks=[NotebookResult.from_dict(nb) for nb in data["notebooks"]],
-                   sandbox=data.get("sandbox", ""), fingerprint=data.get("fingerprint", ""))
+                   sandbox=data.get("sandbox", ""), fingerprint=data.get("fingerprint", ""),
+                   submitted=data.get("submitted", ""))
