@@ -16,7 +16,7 @@ import csv
 import io
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -157,7 +157,7 @@ def _apply_lateness(course: Course, spec: Assignment, result: SubmissionResult,
     rule = policy(course, spec)
     late = lateness(rule, due.due, when.at, grade.possible)
     grade.late_by, grade.penalty = late.late_by, late.penalty
-    if late == ON_TIME and when.at > due.due:
+    if late == ON_TIME and when.at.astimezone(UTC) > due.due.astimezone(UTC):
         grade.notes.append("submitted within the grace period")
     elif late.late_by and rule is None:
         grade.notes.append(f"{_hours(late.late_by)} h late; no late policy in course.yml")
@@ -177,7 +177,7 @@ def _not_collected(spec: Assignment, student: str, now: datetime,
         grade.status = Status.ERROR
         grade.notes.append(f"{submitted / student / spec.name} exists but was not graded: "
                            "run course autograde")
-    elif due.due is not None and now < due.due:
+    elif due.due is not None and now.astimezone(UTC) < due.due.astimezone(UTC):
         grade.status = Status.NOT_DUE
         grade.notes.append(f"nothing collected yet; due {due.due.isoformat()}")
     else:

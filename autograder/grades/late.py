@@ -1,7 +1,8 @@
 """Late work: a student's due time (extensions included) and what lateness costs.
 
-All arithmetic is on instants, never on wall-clock readings, so time zones and summer
-time cannot shift a deadline: a day is 24 hours, an extension of 2 days is 48 hours
+All arithmetic is on instants in UTC, never on wall-clock readings (Python subtracts two
+times of the same named zone by their clocks), so time zones and summer time cannot
+shift a deadline: a day is 24 hours, an extension of 2 days is 48 hours
 after the assignment's due time. Lateness counts from the due time, not from the end
 of the grace period: a submission 20 minutes late with 15 minutes of grace is one
 started hour (or day) late. Each started hour or day deducts the policy's amount, at
@@ -11,7 +12,7 @@ most its cap; a percentage is of the assignment's points.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from autograder.config import Assignment, Course, LatePolicy
 
@@ -43,12 +44,14 @@ def deadline(assignment: Assignment, student: str) -> Deadline:
         return Deadline(assignment.due)
     if ext.due is not None:
         return Deadline(ext.due, f"extension to {ext.due.isoformat()}")
+    due = assignment.due.astimezone(UTC)
     if ext.extra_hours is not None:
-        return Deadline(assignment.due + timedelta(hours=ext.extra_hours),
-                        f"extension of {ext.extra_hours:g} h")
-    assert ext.extra_days is not None  # the config allows exactly one of the three
-    return Deadline(assignment.due + timedelta(days=ext.extra_days),
-                    f"extension of {ext.extra_days:g} day(s)")
+        extra, said = timedelta(hours=ext.extra_hours), f"extension of {ext.extra_hours:g} h"
+    else:
+        assert ext.extra_days is not None  # the config allows exactly one of the three
+        extra, said = timedelta(days=ext.extra_days), f"extension of {ext.extra_days:g} day(s)"
+    # Shown in the zone the due time was written in.
+    return Deadline((due + extra).astimezone(assignment.due.tzinfo), said)
 
 
 def policy(course: Course, assignment: Assignment) -> LatePolicy | None:
@@ -62,7 +65,7 @@ def lateness(rule: LatePolicy | None, due: datetime | None, submitted_at: dateti
     points due at DUE. Unknown times and a missing rule or due time cost nothing."""
     if due is None or submitted_at is None:
         return ON_TIME
-    late_by = submitted_at - due
+    late_by = submitted_at.astimezone(UTC) - due.astimezone(UTC)
     grace = timedelta(minutes=rule.grace_minutes) if rule else timedelta(0)
     if late_by <= grace:
         return ON_TIME

@@ -51,10 +51,14 @@ def read_submission_time(folder: Path) -> SubmissionTime:
                                     "never followed")
     finally:
         os.close(directory)
-    with os.fdopen(fd, "rb") as f:
+    try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return SubmissionTime(None, f"{where} is not a regular file")
-        data = f.read(MAX_BYTES + 1)
+        data = os.read(fd, MAX_BYTES + 1)
+    except OSError as exc:
+        return SubmissionTime(None, f"{where} cannot be read ({exc.strerror})")
+    finally:
+        os.close(fd)
     if len(data) > MAX_BYTES:
         return SubmissionTime(None, f"{where} is longer than {MAX_BYTES} bytes: not a time")
     try:
@@ -90,7 +94,11 @@ def parse_timestamp(text: str) -> tuple[datetime, str]:
         at = _in_zone(naive, parts[2])
     if at.tzinfo is None or at.utcoffset() is None:
         at, note = at.replace(tzinfo=UTC), "its time has no zone: read as UTC, as nbgrader does"
-    return at, note
+    # As a fixed offset: the same instant and clock reading, without the quirks of a named
+    # zone's repeated hour (Python never finds such a time equal to one in another zone).
+    offset = at.utcoffset()
+    assert offset is not None
+    return at.astimezone(timezone(offset)), note
 
 
 def _in_zone(naive: datetime, zone: str) -> datetime:
