@@ -189,7 +189,7 @@ def _grades(course: Course, args: argparse.Namespace) -> int:
         for line in written.roster_report:
             print(f"  {line}", file=sys.stderr)
     counts = ", ".join(f"{n} {status}" for status, n in written.counts().items() if n)
-    print(f"{len(written.grades)} final grade(s): {counts}")
+    print(f"{len(written.grades)} row(s) in final.csv: {counts}")
     print("wrote " + ", ".join(str(f) for f in written.files))
     return 0
 

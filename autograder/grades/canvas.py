@@ -106,7 +106,7 @@ def roster_report(grades: list[FinalGrade], roster: list[RosterEntry]) -> list[s
             continue
         where = f"{g.student}/{g.assignment}"
         if g.status == Status.NOT_SUBMITTED:
-            lines.append(f"{where}: in the roster without a submission: 0 (deadline passed)")
+            lines.append(f"{where}: in the roster without a submission: 0")
         elif g.status == Status.NOT_DUE:
             lines.append(f"{where}: in the roster without a submission, not due yet: blank")
         elif g.status == Status.PENDING:

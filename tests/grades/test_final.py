@@ -210,7 +210,7 @@ def test_course_grades_writes_final_csv(course, course_copy, tmp_path):
     assert rows["ada"]["total"] == "28"
     assert (rows["bob"]["late_penalty"], rows["bob"]["total"]) == ("5.6", "21.4")
     assert rows["carol"]["total"] == "pending" and rows["carol"]["late_penalty"] == "0"
-    assert "3 final grade(s): 2 final, 1 pending" in done.stdout
+    assert "3 row(s) in final.csv: 2 final, 1 pending" in done.stdout
     assert str(out / "final.csv") in done.stdout
 
 
