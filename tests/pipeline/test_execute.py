@@ -113,6 +113,16 @@ def test_restarts_draw_on_the_same_budget():
     assert execution.restarts == 2 < MAX_RESTARTS
 
 
+def test_a_new_worker_gets_only_what_is_left_of_the_budget():
+    slow = [f"step_{i}()" for i in range(4)]
+    fake = FakeSandbox(cells={"hang()": hangs(), **{s: ok(seconds=8) for s in slow}})
+    start = fake.clock()
+    execution = execute(notebook("hang()", *slow), fake.pool(), LIMITS)
+    # 10 s for the hang, then 20 s left: two steps, and the third is stopped at 30 s.
+    assert statuses(execution) == ["timeout", "ok", "ok", "timeout", "not run"]
+    assert fake.clock() - start == LIMITS.notebook_seconds
+
+
 def test_a_call_that_crashes_the_worker_is_replayed_on_a_new_worker():
     fake = FakeSandbox(calls={"f": crashes("the worker was killed by signal SIGKILL"),
                               "g": lambda x: 2 * x})
@@ -148,6 +158,15 @@ def test_a_function_that_hung_is_not_called_again():
     assert fake.clock() - start == LIMITS.call_seconds
     assert execution.call("g", (), {}).value == 7  # other problems still graded
     assert fake.calls_made == ["f", "g"]
+
+
+def test_a_worker_that_died_between_calls_is_replaced():
+    fake = FakeSandbox(calls={"f": returns(1)})
+    execution = execute(notebook(DEF_F), fake.pool(), LIMITS)
+    assert execution.call("f", (), {}).value == 1
+    fake.workers[0].kill()  # e.g. the kernel's OOM killer, after the call returned
+    assert execution.call("f", (), {}).value == 1
+    assert len(fake.workers) == 2 and fake.workers[1].ran == [DEF_F]
 
 
 def test_errors_in_student_functions_do_not_restart_the_worker():

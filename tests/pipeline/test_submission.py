@@ -129,7 +129,7 @@ def test_a_submission_has_a_result_per_notebook(course, tmp_path):
     write_submission(tmp_path / "submitted", "ada")
     fake = FakeSandbox(calls=RIGHT)
     directory = tmp_path / "submitted" / "ada" / ASSIGNMENT
-    result = grade_submission(course, "ada", ASSIGNMENT, directory, fake.pool(), 5, "fake")
+    result = grade_submission(course, "ada", ASSIGNMENT, directory, fake.pool(), 5, fake.name)
     assert (result.student, result.seed, result.sandbox) == ("ada", 5, "fake")
     assert (result.total, result.possible) == (3, 3)
     assert result.kit_errors == []
