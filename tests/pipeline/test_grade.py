@@ -203,6 +203,14 @@ def test_broken_graders_stop_loudly(tmp_path: Path, text: str, expected: str):
         run_graders(tests, lambda *a: None, 1)
 
 
+def test_ctrl_c_during_grading_stops_the_grading(tmp_path: Path):
+    tests = tmp_path / "test_interrupted.py"
+    tests.write_text("from autograder.grading import problem\n\n\n@problem('p')\n"
+                     "def test_ctrl_c(student):\n    raise KeyboardInterrupt\n")
+    with pytest.raises(KeyboardInterrupt):
+        run_graders(tests, lambda *a: None, 1)
+
+
 def test_missing_graders_stop_loudly(tmp_path: Path):
     with pytest.raises(GraderError, match="hidden graders not found"):
         run_graders(tmp_path / "test_nothing.py", lambda *a: None, 1)
