@@ -98,15 +98,20 @@ def _dispatch(args: argparse.Namespace) -> int:
         batch = autograde(course, args.submitted, args.out, workers=args.workers, seed=args.seed,
                           unsafe_no_sandbox=args.unsafe_no_sandbox,
                           dask_scheduler=args.dask_scheduler)
+        failed = list(batch.kit_errors)
         if args.gradebook:
             from autograder.integrations.gradebook import write_gradebook
 
-            write_gradebook(course, batch.results, args.gradebook)
+            try:  # a secondary pass: grades.csv is written already, whatever happens here
+                failed += write_gradebook(course, batch.results, args.gradebook)
+            except Exception as exc:
+                failed.append(f"gradebook {args.gradebook} not written: "
+                              f"{type(exc).__name__}: {exc}")
         print(summary_table(course, batch.results))
         print(f"\ngraded {batch.graded} submission(s), reused {batch.reused} finished earlier; "
               f"grades in {args.out / 'grades.csv'}")
-        if batch.kit_errors:
-            print("the kit failed on:\n" + "\n".join(batch.kit_errors), file=sys.stderr)
+        if failed:
+            print("the kit failed on:\n" + "\n".join(failed), file=sys.stderr)
             return 2
         return 0
     if args.command == "export":

@@ -19,7 +19,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from autograder.batch.jobs import Job, discover, finished
+from autograder.batch.jobs import Job, discover, finished, with_refusals
 from autograder.batch.local_runner import choose_runner
 from autograder.config import Course
 from autograder.reports.class_reports import write_class_reports
@@ -39,7 +39,10 @@ class BatchResult:
 # ------------------------------------------------------------------ the batch
 def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
               seed: int | None = None, unsafe_no_sandbox: bool = False,
-              progress: bool = True, dask_scheduler: str | None = None) -> BatchResult:
+              progress: bool = True, dask_scheduler: str | None = None,
+              refused: dict[str, dict[str, str]] | None = None) -> BatchResult:
+    """REFUSED: student -> notebook file -> why it was refused before it reached SUBMITTED
+    (the Gradescope runner's uploads); those notebooks are graded as refused."""
     if not submitted.is_dir():
         from autograder.errors import CourseKitError
 
@@ -52,7 +55,9 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     out.mkdir(parents=True, exist_ok=True)
     for litter in out.rglob(".*.tmp"):  # half-written by a run that was killed
         litter.unlink(missing_ok=True)
-    jobs = discover(course, submitted)
+    jobs = [with_refusals(course, job, refused[job.student])
+            if refused and refused.get(job.student) else job
+            for job in discover(course, submitted)]
     results: dict[tuple[str, str], SubmissionResult] = {}
     todo = []
     for job in jobs:
@@ -86,9 +91,15 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
                 zygote.close()
         bar.close()
         ordered = [results[(j.student, j.assignment)] for j in jobs]
-        write_class_reports(course, out, ordered, pairs.result())
+        failed: list[str] = []
+        try:
+            similar = pairs.result()
+        except Exception as exc:  # a secondary pass: report it, never lose grades.csv
+            similar = None
+            failed.append(f"similarity check not completed: {type(exc).__name__}: {exc}")
+        failed = write_class_reports(course, out, ordered, similar, failed)
     errors = [f"{r.student}/{r.assignment}/{error}" for r in ordered for error in r.kit_errors]
-    return BatchResult(ordered, len(todo), reused, errors)
+    return BatchResult(ordered, len(todo), reused, errors + failed)
 
 
 def _similar_pairs(course: Course, jobs: list[Job]) -> dict[str, list[Any]]:
