@@ -3,8 +3,12 @@
 `course export gradescope ASSIGNMENT` writes a zip with, at its root, the two files
 Gradescope's autograder specification asks for (setup.sh, run to build the image,
 and run_autograder, run for every submission) and the kit itself: course.yml, the
-assignment's source/ and release/ notebooks, the autograder package with only that
-assignment's hidden graders, requirements.txt and pyproject.toml.
+assignment's release/ notebooks, the autograder package with only that assignment's
+hidden graders, requirements.txt and pyproject.toml. No solutions: the source/
+notebooks are left out and the shipped course.yml points `paths.source` at release/,
+which holds everything grading needs (locked and test cells, metadata, demos), so
+where bubblewrap cannot run (the --unsafe-no-sandbox fallback) there is no answer
+for student code to read.
 
 run_autograder (`python -m autograder.integrations.gradescope`) grades the notebooks the student
 uploaded to ROOT/submission/ with the same engine as `course autograde` and writes
@@ -87,12 +91,10 @@ def export_gradescope(course: Course, assignment: str, out: Path,
     for name in ("requirements.txt", "pyproject.toml"):
         found = kit / name if (kit / name).is_file() else course.root / name
         files[name] = found
-    files["course.yml"] = course.root / "course.yml"
     for path in _tree(package):
         if not path.resolve().is_relative_to(graders):
             files[f"autograder/{path.relative_to(package).as_posix()}"] = path
-    for folder in (course.path("source") / spec.name, course.path("release") / spec.name,
-                   graders / spec.name):
+    for folder in (course.path("release") / spec.name, graders / spec.name):
         for path in _tree(folder):
             files[path.resolve().relative_to(course.root).as_posix()] = path
     missing = [name for name, path in files.items() if not path.is_file()]
@@ -106,10 +108,22 @@ def export_gradescope(course: Course, assignment: str, out: Path,
         _add(zf, "setup.sh", SETUP_SH.encode(), 0o755)
         script = RUN_AUTOGRADER.format(assignment=spec.name, unsafe=int(unsafe_no_sandbox))
         _add(zf, "run_autograder", script.encode(), 0o755)
+        _add(zf, "course.yml", _graded_from_release(course).encode(), 0o644)
         for name in sorted(files):
             _add(zf, name, files[name].read_bytes(), 0o644)
     os.replace(tmp, out)
     return out
+
+
+def _graded_from_release(course: Course) -> str:
+    """course.yml with `paths.source` pointing at the release notebooks."""
+    import yaml
+
+    raw = yaml.safe_load((course.root / "course.yml").read_text(encoding="utf-8"))
+    raw.setdefault("paths", {})["source"] = course.paths.release
+    return ("# Shipped to Gradescope by `course export gradescope`: graded from the release\n"
+            "# notebooks, so that no solution is on the grading machine.\n"
+            + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
 
 
 def _tree(folder: Path) -> Iterator[Path]:

@@ -144,7 +144,7 @@ def _not_regular(name: str, entry: os.stat_result, dir_fd: int | None,
     if folder and stat.S_ISREG(mode):
         return f"{name} should be a folder but is a file"
     if stat.S_ISDIR(mode):
-        return f"{name} is a folder, not a notebook file"
+        return f"{name} is a folder, not a notebook file; it counts zero: submit the notebook"
     kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
             "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
             "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
