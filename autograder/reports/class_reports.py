@@ -65,6 +65,8 @@ def summary_table(course: Course, results: list[SubmissionResult]) -> str:
         for nb in r.notebooks:
             if nb.status != NotebookStatus.GRADED:
                 notes.append(f"{nb.notebook}: {nb.reason.splitlines()[0][:60]}")
+            elif any(c.kind == "marks_lost" for c in nb.changes):
+                notes.append(f"{nb.notebook}: lost its grading marks; cells found by content")
             elif nb.changes:
                 notes.append(f"{nb.notebook}: {len(nb.changes)} cell change(s) restored")
         score = f"{r.total:g}/{r.possible:g}"
