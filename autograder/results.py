@@ -110,6 +110,7 @@ class Change:
                        (one change for the notebook instead of one per cell)
     refused            the submitted entry is a link, FIFO, device, folder, too big...: never
                        read, the notebook counts zero
+    more               how many changes past the first 99 were left out (restore.MAX_CHANGES)
     """
 
     kind: str

@@ -29,6 +29,7 @@ from autograder.notebook_cells import grade_id, is_solution
 
 EDITED_COPY = 0.7  # share of a read-only cell's lines an edited copy keeps
 MAX_FUZZY = 300  # unmatched code cells compared line by line (step 5); more are left as added
+Free = dict[int, None]  # submitted cells not matched yet, in order (an ordered set)
 _DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)[ \t]*\(", re.MULTILINE)
 _TOP_LEVEL_NAME = re.compile(r"^(?:(?:async[ \t]+)?def|class)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 
@@ -66,22 +67,25 @@ def problem_function(src: Any) -> str | None:
     return gid if gid in names else (names[0] if names else None)
 
 
-def defines(cell: Any, name: str) -> bool:
-    return cell.get("cell_type") == "code" and name in _DEF.findall(text(cell))
-
-
 def match_cells(student: list[Any], source: list[Any]) -> Matching:
+    """Each source grade_id's submitted cell; every submitted cell's text is scanned a
+    bounded number of times, however many problems there are."""
     m = Matching()
     graded = {grade_id(c): c for c in source if grade_id(c)}
     for i, cell in enumerate(student):  # 1. grade_id
         gid = grade_id(cell)
         if gid in graded and gid not in m.cells:
             m.cells[gid], m.how[gid] = i, "grade_id"
-    free = [i for i in range(len(student)) if i not in m.cells.values()]
-    _exact_copies(student, graded, m, free)
+    claimed = set(m.cells.values())
+    free: Free = dict.fromkeys(i for i in range(len(student)) if i not in claimed)
+    # Only a cell about as long as the longest source cell can be a copy of one: the
+    # others are never normalized or compared (a crafted notebook may hold huge cells).
+    longest = max((len(text(c)) for c in source), default=0)
+    norm = {i: normalized(c) for i, c in enumerate(student) if len(text(c)) <= 2 * longest + 200}
+    _exact_copies(student, graded, m, free, norm)
     _answers_by_function(student, graded, m, free)
-    _written_answers_by_place(student, source, m, free)
-    _edited_copies(student, graded, m, free)
+    _written_answers_by_place(student, source, m, free, norm)
+    _edited_copies(student, graded, m, free, norm)
     return m
 
 
@@ -89,30 +93,32 @@ def _read_only(graded: dict[str, Any]) -> dict[str, Any]:
     return {g: c for g, c in graded.items() if not is_solution(c)}
 
 
-def _take(m: Matching, free: list[int], gid: str, index: int, how: str) -> None:
+def _take(m: Matching, free: Free, gid: str, index: int, how: str) -> None:
     m.cells[gid], m.how[gid] = index, how
-    free.remove(index)
+    del free[index]
 
 
-def _exact_copies(student: list[Any], graded: dict[str, Any], m: Matching,
-                  free: list[int]) -> None:
+def _exact_copies(student: list[Any], graded: dict[str, Any], m: Matching, free: Free,
+                  norm: dict[int, str]) -> None:
     texts: dict[str, str] = {}
     for gid, src in _read_only(graded).items():
         if normalized(src):
             texts.setdefault(normalized(src), gid)
     for i in list(free):
-        gid = texts.get(normalized(student[i]))
+        gid = texts.get(norm.get(i, ""))
         if gid is None:
             continue
         if gid in m.cells:
             m.dropped[i] = gid
-            free.remove(i)
+            del free[i]
         else:
             _take(m, free, gid, i, "copy")
 
 
 def _answers_by_function(student: list[Any], graded: dict[str, Any], m: Matching,
-                         free: list[int]) -> None:
+                         free: Free) -> None:
+    defined = {i: set(_DEF.findall(text(c))) for i, c in enumerate(student)
+               if c.get("cell_type") == "code"}
     for gid, src in graded.items():
         if not is_solution(src) or src.get("cell_type") != "code":
             continue
@@ -120,7 +126,7 @@ def _answers_by_function(student: list[Any], graded: dict[str, Any], m: Matching
         if name is None:
             continue
         m.functions[gid] = name
-        found = [i for i in free if defines(student[i], name)]
+        found = [i for i in free if name in defined.get(i, ())]
         if gid not in m.cells and found:
             _take(m, free, gid, found.pop(0), "function")
         if gid in m.cells and m.how[gid] == "function":
@@ -129,13 +135,13 @@ def _answers_by_function(student: list[Any], graded: dict[str, Any], m: Matching
                                              "after your answer, as you wrote it"))
         elif gid not in m.cells:
             other = next((g for g, i in m.cells.items()
-                          if g != gid and defines(student[i], name)), None)
+                          if g != gid and name in defined.get(i, ())), None)
             if other is not None:
                 m.elsewhere[gid] = other
 
 
 def _written_answers_by_place(student: list[Any], source: list[Any], m: Matching,
-                              free: list[int]) -> None:
+                              free: Free, norm: dict[int, str]) -> None:
     wanted = [k for k, c in enumerate(source) if is_solution(c) and grade_id(c)
               and c.get("cell_type") == "markdown" and grade_id(c) not in m.cells]
     if not wanted:
@@ -147,7 +153,7 @@ def _written_answers_by_place(student: list[Any], source: list[Any], m: Matching
     position = {grade_id(source[k]): k for k in range(len(source)) if grade_id(source[k])}
     anchors: dict[int, int] = {i: position[g] for g, i in m.cells.items()}
     for i in free:
-        k = where.get(normalized(student[i]))
+        k = where.get(norm.get(i, ""))
         if k is not None:
             anchors[i] = k
     after = [len(source)] * (len(student) + 1)  # the source index of the next anchor
@@ -164,21 +170,22 @@ def _written_answers_by_place(student: list[Any], source: list[Any], m: Matching
                 break
 
 
-def _edited_copies(student: list[Any], graded: dict[str, Any], m: Matching,
-                   free: list[int]) -> None:
+def _edited_copies(student: list[Any], graded: dict[str, Any], m: Matching, free: Free,
+                   norm: dict[int, str]) -> None:
     missing = {g: c for g, c in _read_only(graded).items() if g not in m.cells}
-    code = [i for i in free if student[i].get("cell_type") == "code"]
+    code = [i for i in free if i in norm and student[i].get("cell_type") == "code"]
     if not missing or len(code) > MAX_FUZZY:
         return
+    lines_of = {i: norm[i].splitlines() for i in code}
+    names_of = {i: set(_TOP_LEVEL_NAME.findall(text(student[i]))) for i in code}
     for gid, src in missing.items():
         lines = normalized(src).splitlines()
         own_names = set(_TOP_LEVEL_NAME.findall(text(src)))
         best, best_ratio = None, EDITED_COPY
         for i in code:
-            if i not in free or set(_TOP_LEVEL_NAME.findall(text(student[i]))) - own_names:
+            if i not in free or names_of[i] - own_names:
                 continue
-            theirs = normalized(student[i]).splitlines()
-            matcher = difflib.SequenceMatcher(None, lines, theirs, autojunk=False)
+            matcher = difflib.SequenceMatcher(None, lines, lines_of[i], autojunk=False)
             if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
                 continue
             ratio = matcher.ratio()

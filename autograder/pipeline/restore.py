@@ -29,6 +29,7 @@ from autograder.notebook_cells import grade_id, is_locked, is_solution, nbgrader
 from autograder.pipeline.cell_matching import Matching, match_cells, text
 from autograder.results import Change
 
+MAX_CHANGES = 100  # recorded per notebook
 MARKS_LOST = ("your notebook had lost its grading marks (the nbgrader cell metadata that "
               "some editors, such as VS Code's, do not keep)")
 
@@ -90,6 +91,10 @@ def restore(student: nbformat.NotebookNode, source: nbformat.NotebookNode
         changes.append(Change("metadata", "kernelspec", "kernelspec changed; source's restored"
                               if source_spec else "kernelspec added; removed, as the "
                               "assignment has none"))
+    if len(changes) > MAX_CHANGES:  # a crafted notebook must not flood the reports
+        more = len(changes) - MAX_CHANGES + 1
+        changes = changes[:MAX_CHANGES - 1] + [Change("more", "", f"and {more} more changes "
+                                                      "of the kinds above")]
     return restored, changes
 
 
