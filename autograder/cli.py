@@ -157,10 +157,15 @@ def _dispatch(args: argparse.Namespace) -> int:
                           unsafe_no_sandbox=args.unsafe_no_sandbox,
                           dask_scheduler=args.dask_scheduler, students=args.student,
                           force=args.force)
+        failed = list(batch.kit_errors)
         if args.gradebook:
             from autograder.integrations.gradebook import write_gradebook
 
-            write_gradebook(course, batch.results, args.gradebook)
+            try:  # a secondary pass: grades.csv is written already, whatever happens here
+                failed += write_gradebook(course, batch.results, args.gradebook)
+            except Exception as exc:
+                failed.append(f"gradebook {args.gradebook} not written: "
+                              f"{type(exc).__name__}: {exc}")
         print(summary_table(course, batch.results))
         print(f"\ngraded {batch.graded} submission(s), reused {batch.reused} finished earlier; "
               f"grades in {args.out / 'grades.csv'}")
@@ -175,8 +180,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             changes = score_changes(course, previous, batch.results, args.student)
             print("\n" + changes_table(changes, str(args.compare)))
             print(f"changes in {write_changes(args.out, changes)}")
-        if batch.kit_errors:
-            print("the kit failed on:\n" + "\n".join(batch.kit_errors), file=sys.stderr)
+        if failed:
+            print("the kit failed on:\n" + "\n".join(failed), file=sys.stderr)
             return 2
         return 0
     if args.command == "grades":

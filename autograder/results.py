@@ -79,7 +79,29 @@ class CellOutcome(_Flat):
 
 @dataclass(frozen=True)
 class Change(_Flat):
-    kind: str  # restored | deleted | duplicated | retyped | metadata | unknown_grade_id | ...
+    """A departure from the source that the grader undid or noted, or a refused file.
+
+    kind, with `cell` the grade_id concerned ("" for the whole notebook):
+    restored           a read-only (locked, test) cell was edited or deleted; the source's used
+    deleted            a solution cell is missing and no cell defines its function
+    duplicated         a second cell with a solution's grade_id or function (it runs after
+                       the answer), or an unmarked copy of a read-only cell (dropped)
+    retyped            a cell's type was changed; the source's type restored
+    metadata           nbgrader metadata or the kernelspec changed; the source's restored
+    unknown_grade_id   a grade_id the source does not have; the cell runs as an added one
+    reordered          graded cells were moved; source order restored
+    found_by_function  no cell had a problem's grade_id; the cell defining its function used
+    found_by_place     no cell had a written answer's grade_id; the markdown cell in its
+                       place used
+    recognised         an unmarked (perhaps edited) copy of a read-only cell; the source's used
+    marks_lost         most cells had lost their grading marks and were found by content
+                       (one change for the notebook instead of one per cell)
+    refused            the submitted entry is a link, FIFO, device, folder, too big...: never
+                       read, the notebook counts zero
+    more               how many changes past the first 99 were left out (restore.MAX_CHANGES)
+    """
+
+    kind: str
     cell: str
     detail: str
 

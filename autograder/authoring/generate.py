@@ -24,6 +24,8 @@ from autograder.config import Course
 from autograder.errors import NotebookError
 
 SOLUTION_TIMEOUT = 600  # per cell, seconds
+STUDENT_CHECK = Path(__file__).with_name("student_check.py")
+CHECK_NAME = "check.py"  # its name in release/<assignment>/
 
 
 def build_release(course: Course, assignment: str, dest: Path) -> list[Path]:
@@ -51,6 +53,9 @@ def build_release(course: Course, assignment: str, dest: Path) -> list[Path]:
             target = dest / nb.file
             shutil.copyfile(root / "release" / assignment / nb.file, target)
             written.append(target)
+        # The student's check (`python check.py NOTEBOOK`) ships beside the notebooks.
+        shutil.copyfile(STUDENT_CHECK, dest / CHECK_NAME)
+        written.append(dest / CHECK_NAME)
         return written
 
 

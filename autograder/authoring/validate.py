@@ -81,7 +81,7 @@ def check_source(course: Course, a: Assignment, spec: Notebook) -> list[str]:
 
 
 def check_release(course: Course, a: Assignment) -> list[str]:
-    from autograder.authoring.generate import build_release
+    from autograder.authoring.generate import CHECK_NAME, build_release
 
     problems = []
     committed = course.path("release") / a.name
@@ -97,6 +97,10 @@ def check_release(course: Course, a: Assignment) -> list[str]:
                                 "nbgrader generates from source now); run `course generate`")
             if mine.is_file():
                 problems += release_leaks(course.source_notebook(a.name, nb.file), mine)
+        check = committed / CHECK_NAME
+        if not check.is_file() or not filecmp.cmp(check, fresh / CHECK_NAME, shallow=False):
+            problems.append(f"release/{a.name}/{CHECK_NAME} (the students' check) is missing "
+                            "or stale; run `course generate`")
     return problems
 
 

@@ -18,9 +18,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from autograder.batch.jobs import Job, course_digest, fingerprint
+from autograder.batch.jobs import Job, course_digest, fingerprint_of, read_submitted
 from autograder.config import Course, load_course
 from autograder.errors import CourseKitError
+from autograder.pipeline.safe_read import Refused
 from autograder.pipeline.submission import grade_submission
 from autograder.reports.submission import write_submission_reports
 from autograder.results import SubmissionResult
@@ -66,24 +67,31 @@ def _pool(course: Course, unsafe: bool) -> tuple[WorkerPool, str]:
 
 
 def grade_remote(root: str, unsafe: bool, student: str, assignment: str,
-                 notebooks: dict[str, bytes], seed: int, expected: str) -> SubmissionResult:
-    """The Dask task: grade one submission from its notebooks' bytes."""
+                 notebooks: dict[str, bytes], seed: int, expected: str,
+                 refused: dict[str, str] | None = None) -> SubmissionResult:
+    """The Dask task: grade one submission from its notebooks' bytes. REFUSED: notebook
+    file -> why the client refused to read it (a link, a FIFO, too big...)."""
+    refused = refused or {}
     with _lock, tempfile.TemporaryDirectory(prefix="course-kit-dask-") as scratch:
         course = _course(root, assignment)
-        directory = Path(scratch) / student / assignment
+        directory = Path(scratch) / "submitted" / assignment
         directory.mkdir(parents=True)
+        files: dict[str, bytes | Refused | None] = {}
         # Only the course's own notebook names are written: nothing else reaches the disk.
         for spec in course.assignment(assignment).notebooks:
-            if spec.file in notebooks:
+            if spec.file in refused:
+                files[spec.file] = Refused(refused[spec.file])
+            elif spec.file in notebooks:
+                files[spec.file] = notebooks[spec.file]
                 (directory / spec.file).write_bytes(notebooks[spec.file])
         # Same course.yml and graders as the client, or grades would silently differ.
-        if fingerprint(course, assignment, directory) != expected:
+        if fingerprint_of(course, assignment, files) != expected:
             raise CourseKitError(
                 f"on Dask worker {_worker_name()}: the course at {root} differs from the "
                 "client's (course.yml or graders); update the clone on every machine")
         pool, sandbox_name = _pool(course, unsafe)
         result = grade_submission(course, student, assignment, directory, pool, seed,
-                                  sandbox_name)
+                                  sandbox_name, refused)
     result.fingerprint = expected
     return result
 
@@ -98,13 +106,18 @@ def _worker_name() -> str:
 
 
 # ------------------------------------------------------------------ on the client
-def _notebook_bytes(course: Course, job: Job) -> dict[str, bytes]:
-    files = {}
-    for spec in course.assignment(job.assignment).notebooks:
-        path = job.directory / spec.file
-        if path.is_file():  # a missing notebook stays missing: graded "not submitted"
-            files[spec.file] = path.read_bytes()
-    return files
+def _notebook_bytes(course: Course, job: Job) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The job's notebooks as bytes, and why any was refused; read safely (safe_read):
+    a link is not followed here either. A missing notebook stays missing."""
+    files, refused = {}, dict(job.refused)
+    for name, data in read_submitted(course, job.assignment, job.directory).items():
+        if name in refused:
+            continue
+        if isinstance(data, Refused):
+            refused[name] = str(data)
+        elif data is not None:
+            files[name] = data
+    return files, refused
 
 
 def run_on_dask(address: str, course: Course, jobs: list[Job], out: Path, seed: int,
@@ -121,13 +134,14 @@ def run_on_dask(address: str, course: Course, jobs: list[Job], out: Path, seed: 
         if not client.scheduler_info().get("workers"):
             print(f"waiting for Dask workers to join {address} ...", file=sys.stderr, flush=True)
             client.wait_for_workers(1)
-        futures = [
+        futures = []
+        for job in jobs:
+            files, refused = _notebook_bytes(course, job)
             # A fresh key: a regrade must run again, not reuse a result the scheduler holds.
-            client.submit(grade_remote, str(course.root), unsafe, job.student, job.assignment,
-                          _notebook_bytes(course, job), seed, job.fingerprint,
-                          key=f"grade-{job.student}-{job.assignment}-{uuid.uuid4().hex[:8]}")
-            for job in jobs
-        ]
+            futures.append(client.submit(
+                grade_remote, str(course.root), unsafe, job.student, job.assignment, files,
+                seed, job.fingerprint, refused,
+                key=f"grade-{job.student}-{job.assignment}-{uuid.uuid4().hex[:8]}"))
         folders = {future.key: job.directory for future, job in zip(futures, jobs)}
         for future in as_completed(futures):
             result = future.result()  # a kit error on a worker stops the batch here, loudly

@@ -20,7 +20,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from autograder.batch.jobs import Job, discover, earlier, finished
+from autograder.batch.jobs import Job, discover, earlier, finished, with_refusals
 from autograder.batch.local_runner import choose_runner
 from autograder.config import Course
 from autograder.reports.class_reports import write_class_reports
@@ -46,11 +46,14 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
               seed: int | None = None, unsafe_no_sandbox: bool = False,
               progress: bool = True, dask_scheduler: str | None = None,
               students: Collection[str] = (), force: bool = False,
-              pool: WorkerPool | None = None) -> BatchResult:
+              pool: WorkerPool | None = None,
+              refused: dict[str, dict[str, str]] | None = None) -> BatchResult:
     """Grade SUBMITTED into OUT. STUDENTS: grade only these (the others' earlier results
     stay as they are); FORCE: grade again what a rerun would reuse. POOL: grade in this
     process with its workers, not sandboxes of the batch's own (tests pass a scripted
-    fake, sandbox/fake.py); the caller closes it."""
+    fake, sandbox/fake.py); the caller closes it. REFUSED: student -> notebook file -> why
+    it was refused before it reached SUBMITTED (the Gradescope runner's uploads); those
+    notebooks are graded as refused."""
     if not submitted.is_dir():
         from autograder.errors import CourseKitError
 
@@ -63,7 +66,9 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     out.mkdir(parents=True, exist_ok=True)
     for litter in out.rglob(".*.tmp"):  # half-written by a run that was killed
         litter.unlink(missing_ok=True)
-    jobs = discover(course, submitted)
+    jobs = [with_refusals(course, job, refused[job.student])
+            if refused and refused.get(job.student) else job
+            for job in discover(course, submitted)]
     _check_chosen(students, jobs, submitted)
     results: dict[tuple[str, str], SubmissionResult] = {}
     todo, stale = [], []
@@ -102,9 +107,15 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         bar.close()
         ordered = [results[(j.student, j.assignment)] for j in jobs
                    if (j.student, j.assignment) in results]
-        write_class_reports(course, out, ordered, pairs.result())
+        failed: list[str] = []
+        try:
+            similar = pairs.result()
+        except Exception as exc:  # a secondary pass: report it, never lose grades.csv
+            similar = None
+            failed.append(f"similarity check not completed: {type(exc).__name__}: {exc}")
+        failed = write_class_reports(course, out, ordered, similar, failed)
     errors = [f"{r.student}/{r.assignment}/{error}" for r in ordered for error in r.kit_errors]
-    return BatchResult(ordered, len(todo), reused, errors, stale)
+    return BatchResult(ordered, len(todo), reused, errors + failed, stale)
 
 
 def _check_chosen(students: Collection[str], jobs: list[Job], submitted: Path) -> None:

@@ -116,7 +116,7 @@ def grade_job(job: Job, out: str, seed: int) -> SubmissionResult:
     """Grade one submission in this process and write its reports."""
     course, pool = _state["course"], _state["pool"]
     result = grade_submission(course, job.student, job.assignment, job.directory, pool, seed,
-                              _state["sandbox"])
+                              _state["sandbox"], dict(job.refused))
     result.fingerprint = job.fingerprint
     result.submitted = str(job.directory.absolute())
     write_submission_reports(Path(out), result)

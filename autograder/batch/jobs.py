@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autograder.config import Course
+from autograder.pipeline.safe_read import Refused, read_student_file
 from autograder.results import SubmissionResult
 
 
@@ -22,10 +23,24 @@ class Job:
     assignment: str
     directory: Path
     fingerprint: str
+    # notebook file -> why it was refused before it reached DIRECTORY (the Gradescope
+    # runner met a link or a FIFO among the uploads): graded as refused, never read
+    refused: tuple[tuple[str, str], ...] = ()
+
+
+def with_refusals(course: Course, job: Job, refused: dict[str, str]) -> Job:
+    """JOB with notebooks REFUSED (file -> reason) by whoever put the submission together."""
+    files = read_submitted(course, job.assignment, job.directory)
+    files.update({name: Refused(reason) for name, reason in refused.items()})
+    return replace(job, refused=tuple(sorted(refused.items())),
+                   fingerprint=fingerprint_of(course, job.assignment, files))
 
 
 def discover(course: Course, submitted: Path) -> list[Job]:
-    """Every <student>/<assignment>/ of nbgrader's submitted layout, for known assignments."""
+    """Every <student>/<assignment>/ of nbgrader's submitted layout, for known assignments.
+
+    A student's or assignment's folder that is a symbolic link still makes a job (so
+    the student gets a row), but its files are never read through it (safe_read)."""
     jobs = []
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
         if student_dir.name.startswith("."):
@@ -54,12 +69,34 @@ def course_digest(course: Course, assignment: str) -> hashlib._Hash:
     return digest
 
 
+Submitted = dict[str, bytes | Refused | None]  # notebook file -> bytes, refusal, missing
+
+
+def read_submitted(course: Course, assignment: str, directory: Path) -> Submitted:
+    """The assignment's notebooks in DIRECTORY (<submitted>/<student>/<assignment>), read
+    safely: never through a link, bounded."""
+    found: Submitted = {}
+    for nb in course.assignment(assignment).notebooks:
+        try:
+            found[nb.file] = read_student_file(directory / nb.file)
+        except Refused as exc:
+            found[nb.file] = exc
+        except OSError as exc:
+            found[nb.file] = Refused(f"{nb.file} could not be read ({exc.strerror or exc})")
+    return found
+
+
 def fingerprint(course: Course, assignment: str, directory: Path) -> str:
+    return fingerprint_of(course, assignment, read_submitted(course, assignment, directory))
+
+
+def fingerprint_of(course: Course, assignment: str, files: Submitted) -> str:
     digest = course_digest(course, assignment)
     for nb in course.assignment(assignment).notebooks:
-        path = directory / nb.file
+        data = files.get(nb.file)
         digest.update(nb.file.encode())
-        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+        digest.update(data if isinstance(data, bytes) else
+                      b"<missing>" if data is None else b"<refused>" + str(data).encode())
     return digest.hexdigest()
 
 

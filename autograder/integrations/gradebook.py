@@ -91,13 +91,14 @@ def _alembic_on_path() -> Iterator[None]:
         os.environ["PATH"] = old
 
 
-def write_gradebook(course: Course, results: list[SubmissionResult], db: str) -> None:
-    """Put the class's results (results.json dicts) into the nbgrader gradebook DB."""
+def write_gradebook(course: Course, results: list[SubmissionResult], db: str) -> list[str]:
+    """Put the class's results into the nbgrader gradebook DB; returns the submissions
+    that could not be written (each with why), after writing all the others."""
     with _alembic_on_path():
-        _write(course, results, db_url(db))
+        return _write(course, results, db_url(db))
 
 
-def _write(course: Course, results: list[SubmissionResult], url: str) -> None:
+def _write(course: Course, results: list[SubmissionResult], url: str) -> list[str]:
     from nbgrader.api import Gradebook
 
     cells = {a: record_assignment(course, a, url)
@@ -106,16 +107,27 @@ def _write(course: Course, results: list[SubmissionResult], url: str) -> None:
         # nbgrader's add_submission builds its objects in a way SQLAlchemy 2 warns about
         # ("not in session, add operation ... will not proceed"); the rows are written.
         warnings.filterwarnings("ignore", message=".*not in session.*")
+        failed = []
         for r in results:
-            gb.update_or_create_student(r.student)
-            gb.update_or_create_submission(r.assignment, r.student)
-            for nb in r.notebooks:
-                stem = nb.notebook.removesuffix(".ipynb")
-                for p in nb.problems:
-                    cell = cells[r.assignment][(nb.notebook, p.problem)]
-                    grade = gb.find_grade(cell, stem, r.assignment, r.student)
-                    grade.auto_score = None if p.points is None else float(p.points)
-                    grade.needs_manual_grade = (grade.auto_score is None
-                                                or grade.manual_score is not None
-                                                or nb.status == NotebookStatus.ERROR)
-        gb.db.commit()
+            try:  # one submission at a time: one that fails costs only itself
+                _write_submission(gb, cells[r.assignment], r)
+                gb.db.commit()
+            except Exception as exc:
+                gb.db.rollback()
+                failed.append(f"gradebook: {r.student}/{r.assignment} not written: "
+                              f"{type(exc).__name__}: {str(exc)[:300]}")
+    return failed
+
+
+def _write_submission(gb: Any, cells: dict[tuple[str, str], str], r: SubmissionResult) -> None:
+    gb.update_or_create_student(r.student)
+    gb.update_or_create_submission(r.assignment, r.student)
+    for nb in r.notebooks:
+        stem = nb.notebook.removesuffix(".ipynb")
+        for p in nb.problems:
+            cell = cells[(nb.notebook, p.problem)]
+            grade = gb.find_grade(cell, stem, r.assignment, r.student)
+            grade.auto_score = None if p.points is None else float(p.points)
+            grade.needs_manual_grade = (grade.auto_score is None
+                                        or grade.manual_score is not None
+                                        or nb.status == NotebookStatus.ERROR)

@@ -3,8 +3,13 @@
 `course export gradescope ASSIGNMENT` writes a zip with, at its root, the two files
 Gradescope's autograder specification asks for (setup.sh, run to build the image,
 and run_autograder, run for every submission) and the kit itself: course.yml, the
-assignment's source/ and release/ notebooks, the autograder package with only that
-assignment's hidden graders, pyproject.toml and constraints.txt (the pinned versions).
+assignment's release/ notebooks, the autograder package with only that assignment's
+hidden graders, pyproject.toml and constraints.txt (the pinned versions). No solutions:
+the source/
+notebooks are left out and the shipped course.yml points `paths.source` at release/,
+which holds everything grading needs (locked and test cells, metadata, demos), so
+where bubblewrap cannot run (the --unsafe-no-sandbox fallback) there is no answer
+for student code to read.
 
 run_autograder (`python -m autograder.integrations.gradescope`) grades the notebooks the student
 uploaded to ROOT/submission/ with the same engine as `course autograde` and writes
@@ -16,19 +21,20 @@ and points from course.yml, the failed checks' messages as output). ROOT is
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
 import traceback
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from autograder.config import Course, load_course
+from autograder.pipeline.safe_read import MAX_NOTEBOOK_BYTES, Refused, read_student_file
 from autograder.results import BROKEN_CELL, NotebookStatus, SubmissionResult
 
 ENTRY_TIME = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same course gives the same zip
@@ -193,12 +199,10 @@ def export_gradescope(course: Course, assignment: str, out: Path,
     for name in ("constraints.txt", "pyproject.toml"):
         found = kit / name if (kit / name).is_file() else course.root / name
         files[name] = found
-    files["course.yml"] = course.root / "course.yml"
     for path in _tree(package):
         if not path.resolve().is_relative_to(graders):
             files[f"autograder/{path.relative_to(package).as_posix()}"] = path
-    for folder in (course.path("source") / spec.name, course.path("release") / spec.name,
-                   graders / spec.name):
+    for folder in (course.path("release") / spec.name, graders / spec.name):
         for path in _tree(folder):
             files[path.resolve().relative_to(course.root).as_posix()] = path
     missing = [name for name, path in files.items() if not path.is_file()]
@@ -213,10 +217,22 @@ def export_gradescope(course: Course, assignment: str, out: Path,
         _add(zf, "setup.sh", setup.encode(), 0o755)
         script = RUN_AUTOGRADER.format(assignment=spec.name, unsafe=int(unsafe_no_sandbox))
         _add(zf, "run_autograder", script.encode(), 0o755)
+        _add(zf, "course.yml", _graded_from_release(course).encode(), 0o644)
         for name in sorted(files):
             _add(zf, name, files[name].read_bytes(), 0o644)
     os.replace(tmp, out)
     return out
+
+
+def _graded_from_release(course: Course) -> str:
+    """course.yml with `paths.source` pointing at the release notebooks."""
+    import yaml
+
+    raw = yaml.safe_load((course.root / "course.yml").read_text(encoding="utf-8"))
+    raw.setdefault("paths", {})["source"] = course.paths.release
+    return ("# Shipped to Gradescope by `course export gradescope`: graded from the release\n"
+            "# notebooks, so that no solution is on the grading machine.\n"
+            + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
 
 
 def _tree(folder: Path) -> Iterator[Path]:
@@ -294,19 +310,99 @@ def _overview(course: Course, result: SubmissionResult) -> str:
 
 
 # ------------------------------------------------------------------ run_autograder
+MAX_UPLOAD_DEPTH = 8  # folders below ROOT/submission searched for notebooks
+MAX_UPLOAD_ENTRIES = 10_000  # entries looked at there (and members of an uploaded zip)
+MAX_ZIP_BYTES = 256 * 1024 * 1024
+_SKIP = ("__MACOSX", ".ipynb_checkpoints")
+
+
 def find_notebooks(submission: Path, files: list[str]) -> dict[str, Path]:
-    """Where each expected notebook is among the uploaded files (by name, anywhere)."""
-    uploaded = sorted(p for p in submission.rglob("*.ipynb")
-                      if p.is_file() and "__MACOSX" not in p.parts
-                      and ".ipynb_checkpoints" not in p.parts)
+    """Where each expected notebook is among the uploaded files (by name, anywhere, the
+    shallowest first). Folders are never entered through a link, at most
+    MAX_UPLOAD_DEPTH deep; an entry that is not a regular file is found all the same,
+    so that reading it refuses it with a reason (safe_read)."""
+    uploaded = [p for p in _walk(submission) if p.name.endswith(".ipynb")]
     found = {}
     for name in files:
         matches = [p for p in uploaded if p.name == name]
         if matches:
-            found[name] = min(matches, key=lambda p: len(p.parts))
+            found[name] = min(matches, key=lambda p: (len(p.parts), str(p)))
     if len(files) == 1 and not found and len(uploaded) == 1:
         found[files[0]] = uploaded[0]  # one notebook asked for, one uploaded: it is that one
     return found
+
+
+def _walk(top: Path) -> list[Path]:
+    entries: list[Path] = []
+    for folder, dirs, names in os.walk(top, followlinks=False):
+        depth = len(Path(folder).relative_to(top).parts)
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP) if depth < MAX_UPLOAD_DEPTH else []
+        # a link to a folder is listed in dirs but not entered: it is an entry too
+        entries += [Path(folder) / n for n in sorted(names) + dirs]
+        if len(entries) > MAX_UPLOAD_ENTRIES:
+            break
+    return sorted(entries[:MAX_UPLOAD_ENTRIES])
+
+
+def collect_uploads(submission: Path, files: list[str]) -> dict[str, bytes | Refused]:
+    """The expected notebooks among the uploads, read safely; those not found loose are
+    looked for inside an uploaded .zip (never extracted to disk: only members named as
+    an expected notebook are read, bounded; a link inside the zip is refused)."""
+    got: dict[str, bytes | Refused] = {}
+    for name, path in find_notebooks(submission, files).items():
+        depth = len(path.relative_to(submission).parts)
+        try:
+            data = read_student_file(path, untrusted=depth)
+        except Refused as exc:
+            got[name] = exc
+            continue
+        if data is not None:
+            got[name] = data
+    missing = [f for f in files if f not in got]
+    for archive in (p for p in _walk(submission) if p.suffix.lower() == ".zip"):
+        if not missing:
+            break
+        for name, item in _from_zip(submission, archive, missing).items():
+            got[name] = item
+            missing.remove(name)
+    return got
+
+
+def _from_zip(submission: Path, archive: Path, wanted: list[str]) -> dict[str, bytes | Refused]:
+    try:
+        data = read_student_file(archive, limit=MAX_ZIP_BYTES,
+                                 untrusted=len(archive.relative_to(submission).parts))
+        zf = zipfile.ZipFile(io.BytesIO(data or b""))
+    except (Refused, zipfile.BadZipFile, OSError, ValueError):
+        return {}  # not a zip we can read: its notebooks count as not submitted
+    found: dict[str, bytes | Refused] = {}
+    with zf:
+        members = [i for i in zf.infolist()[:MAX_UPLOAD_ENTRIES] if not i.is_dir()
+                   and not set(PurePosixPath(i.filename).parts) & set(_SKIP)]
+        members.sort(key=lambda i: (len(PurePosixPath(i.filename).parts), i.filename))
+        for name in wanted:
+            info = next((i for i in members if PurePosixPath(i.filename).name == name), None)
+            if info is not None:
+                found[name] = _zip_member(zf, info, archive.name)
+    return found
+
+
+def _zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: str) -> bytes | Refused:
+    kind = (info.external_attr >> 16) & 0o170000
+    where = f"{info.filename} in {archive}"
+    if kind and kind != 0o100000:  # a link (0o120000) or another special entry
+        what = "a symbolic link" if kind == 0o120000 else "not a regular file"
+        return Refused(f"{where} is {what}; links are never followed, so it counts zero: "
+                       "put the notebook file itself in the zip")
+    try:
+        with zf.open(info) as member:  # bounded by what is read, not by the header's size
+            data = member.read(MAX_NOTEBOOK_BYTES + 1)
+    except (RuntimeError, zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        return Refused(f"{where} could not be read from the zip ({exc}); upload the notebook")
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        return Refused(f"{where} is more than {MAX_NOTEBOOK_BYTES / 2**20:.0f} MB; clear the "
+                       "outputs and resubmit")
+    return data
 
 
 def run(root: Path, assignment: str, unsafe_no_sandbox: bool = False) -> dict[str, Any]:
@@ -319,11 +415,16 @@ def run(root: Path, assignment: str, unsafe_no_sandbox: bool = False) -> dict[st
     with tempfile.TemporaryDirectory(prefix="course-kit-gradescope-") as tmp:
         layout = Path(tmp) / "submitted" / STUDENT / spec.name
         layout.mkdir(parents=True)
-        found = find_notebooks(root / "submission", [nb.file for nb in spec.notebooks])
-        for name, path in found.items():
-            shutil.copyfile(path, layout / name)
+        refused: dict[str, str] = {}
+        uploads = collect_uploads(root / "submission", [nb.file for nb in spec.notebooks])
+        for name, item in uploads.items():
+            if isinstance(item, Refused):
+                refused[name] = str(item)
+            else:
+                (layout / name).write_bytes(item)
         batch = autograde(course, layout.parent.parent, Path(tmp) / "out",
-                          unsafe_no_sandbox=unsafe_no_sandbox, progress=False)
+                          unsafe_no_sandbox=unsafe_no_sandbox, progress=False,
+                          refused={STUDENT: refused})
         result = batch.results[0]
     data = to_gradescope(course, result, time.perf_counter() - started)
     if batch.kit_errors:  # details (tracebacks) go to stdout, which only instructors see

@@ -16,10 +16,16 @@ from autograder.config import Course, Notebook
 from autograder.notebook_cells import read
 from autograder.pipeline.execute import execute
 from autograder.pipeline.grade import GraderError, grader_file, run_graders
-from autograder.pipeline.load import load_submission
+from autograder.pipeline.load import Loaded, load_submission
 from autograder.pipeline.restore import restore
 from autograder.pipeline.score import score
-from autograder.results import NotebookResult, NotebookStatus, ProblemScore, SubmissionResult
+from autograder.results import (
+    Change,
+    NotebookResult,
+    NotebookStatus,
+    ProblemScore,
+    SubmissionResult,
+)
 from autograder.sandbox.pool import WorkerPool
 
 
@@ -34,15 +40,18 @@ def zero_scores(spec: Notebook) -> list[ProblemScore]:
 
 
 def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
-                   pool: WorkerPool, seed: int) -> NotebookResult:
+                   pool: WorkerPool, seed: int, refused: str = "") -> NotebookResult:
+    """REFUSED: why the file was refused where it was read (the Dask client)."""
     started = time.perf_counter()
     result = NotebookResult(spec.file, NotebookStatus.GRADED)
     execution = None
     try:
-        loaded = load_submission(path)
+        loaded = Loaded(None, refused, refused=True) if refused else load_submission(path)
         if loaded.notebook is None:
             result.status, result.reason = NotebookStatus.NOT_GRADED, loaded.reason
             result.problems = zero_scores(spec)
+            if loaded.refused:  # listed with the tamper events, too
+                result.changes = [Change("refused", spec.file, loaded.reason)]
             return result
         notebook, result.changes = restore(loaded.notebook,
                                            _source(course.source_notebook(assignment, spec.file)))
@@ -67,8 +76,11 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
 
 
 def grade_submission(course: Course, student: str, assignment: str, directory: Path,
-                     pool: WorkerPool, seed: int, sandbox_name: str = "") -> SubmissionResult:
+                     pool: WorkerPool, seed: int, sandbox_name: str = "",
+                     refused: dict[str, str] | None = None) -> SubmissionResult:
+    """REFUSED: notebook file -> why it was refused where it was read (Dask client)."""
     spec = course.assignment(assignment)
-    notebooks = [grade_notebook(course, assignment, nb, directory / nb.file, pool, seed)
-                 for nb in spec.notebooks]
+    refused = refused or {}
+    notebooks = [grade_notebook(course, assignment, nb, directory / nb.file, pool, seed,
+                                refused.get(nb.file, "")) for nb in spec.notebooks]
     return SubmissionResult(student, assignment, seed, notebooks, sandbox_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,23 @@ def _number(x: float) -> str:
 
 
 def write_class_reports(course: Course, out: Path, results: list[SubmissionResult],
-                        pairs: dict[str, list[Any]] | None = None) -> None:
-    """grades.csv and summary.html; PAIRS from similarity.class_pairs (None: not checked)."""
+                        pairs: dict[str, list[Any]] | None = None,
+                        failed: list[str] | None = None) -> list[str]:
+    """grades.csv and summary.html; PAIRS from similarity.class_pairs (None: not checked).
+
+    grades.csv comes first and always; a secondary pass that failed (FAILED: the
+    similarity check, then any part of the summary) is shown on the summary page and
+    returned, so that the command reports it."""
     write_atomic(out / "grades.csv", grades_csv(course, results))
-    write_summary(course, out, results, pairs)
+    failed = list(failed or [])
+    try:
+        write_summary(course, out, results, pairs, failed)
+    except Exception as exc:  # the page itself: write a plain one that says so
+        failed.append(f"summary page not rendered: {type(exc).__name__}: {exc}")
+        write_atomic(out / "summary.html", "<!doctype html>\n<title>summary</title>\n"
+                     "<p>The summary page could not be rendered: "
+                     f"{html.escape(failed[-1])}. grades.csv is complete.</p>\n")
+    return failed
 
 
 def summary_table(course: Course, results: list[SubmissionResult]) -> str:
@@ -51,6 +65,8 @@ def summary_table(course: Course, results: list[SubmissionResult]) -> str:
         for nb in r.notebooks:
             if nb.status != NotebookStatus.GRADED:
                 notes.append(f"{nb.notebook}: {nb.reason.splitlines()[0][:60]}")
+            elif any(c.kind == "marks_lost" for c in nb.changes):
+                notes.append(f"{nb.notebook}: lost its grading marks; cells found by content")
             elif nb.changes:
                 notes.append(f"{nb.notebook}: {len(nb.changes)} cell change(s) restored")
         score = f"{r.total:g}/{r.possible:g}"

@@ -8,6 +8,11 @@ both left as the blank release stub; their similarity is 2 * matched tokens /
 all tokens over the problems compared. A pair at or above the course's
 `similarity_threshold` is reported, with a note when a student's code is the
 reference solution's, token for token. A flag is a reason to look, not proof.
+
+Student files are read with the same bounds as grading (load.py); a notebook that
+cannot be read or restored is left out (its grading already gave the reason), each
+problem's code counts at most MAX_TOKENS tokens, and the pass stops with
+SimilarityTimeout after `budget` seconds, so no file can make it run without end.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import difflib
 import io
 import itertools
 import keyword
+import time
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +36,12 @@ _DROP = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}
 _STRINGS = {tokenize.STRING} | {getattr(tokenize, n) for n in (
     "FSTRING_START", "FSTRING_MIDDLE", "FSTRING_END") if hasattr(tokenize, n)}
 _LAYOUT = {tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT}
+MAX_TOKENS = 2000  # per problem; the reference solutions have under 300
+BUDGET_SECONDS = 600.0  # for a whole class
+
+
+class SimilarityTimeout(Exception):
+    """The pass ran past its time budget; the summary says it was not completed."""
 
 
 def normalized_tokens(code: str) -> Tokens:
@@ -51,7 +63,9 @@ def normalized_tokens(code: str) -> Tokens:
                 out.append(tokenize.tok_name[tok.type])
             else:
                 out.append(tok.string)
-    except (tokenize.TokenError, SyntaxError):
+            if len(out) >= MAX_TOKENS:
+                break
+    except (tokenize.TokenError, SyntaxError, RecursionError):
         pass  # code that does not tokenize to the end is compared as far as it goes
     return tuple(out)
 
@@ -85,16 +99,32 @@ def _reference_note(mine: dict[str, Tokens], blank: set[str], reference: dict[st
     return f"{len(same)} of {len(answered)} answered problems identical to the reference"
 
 
-def class_pairs(course: Course, folders: dict[str, dict[str, Path]]) -> dict[str, list[Pair]]:
+def class_pairs(course: Course, folders: dict[str, dict[str, Path]],
+                budget: float = BUDGET_SECONDS) -> dict[str, list[Pair]]:
     """similar_pairs for each assignment; FOLDERS: assignment -> student -> its folder."""
-    return {a.name: similar_pairs(course, a, folders[a.name])
+    deadline = time.monotonic() + budget
+    return {a.name: similar_pairs(course, a, folders[a.name], deadline)
             for a in course.assignments if a.name in folders}
 
 
-def similar_pairs(course: Course, assignment: Assignment, folders: dict[str, Path]
-                  ) -> list[Pair]:
+def _student_code(notebook_path: Path, source: object, wanted: list[str]
+                  ) -> dict[str, Tokens]:
+    try:
+        loaded = load_submission(notebook_path)
+        if loaded.notebook is None:
+            return {}
+        restored, _ = restore(loaded.notebook, source)
+        found = solution_tokens(restored)
+    except Exception:  # the grading run reported this notebook already
+        return {}
+    return {p: found[p] for p in wanted if p in found}
+
+
+def similar_pairs(course: Course, assignment: Assignment, folders: dict[str, Path],
+                  deadline: float | None = None) -> list[Pair]:
     """Pairs of students (folders: student -> submitted assignment folder) at or above
     the course's similarity threshold, most similar first."""
+    deadline = deadline if deadline is not None else time.monotonic() + BUDGET_SECONDS
     stub: dict[str, Tokens] = {}
     reference: dict[str, Tokens] = {}
     code: dict[str, dict[str, Tokens]] = {s: {} for s in folders}
@@ -105,15 +135,8 @@ def similar_pairs(course: Course, assignment: Assignment, folders: dict[str, Pat
         stub.update(solution_tokens(read(release)) if release.is_file() else {})
         reference.update(solution_tokens(source))
         for student, folder in folders.items():
-            loaded = load_submission(folder / spec.file)
-            if loaded.notebook is None:
-                continue
-            try:
-                restored, _ = restore(loaded.notebook, source)
-            except Exception:  # the grading run reported this notebook already
-                continue
-            found = solution_tokens(restored)
-            code[student].update({p: found[p] for p in wanted if p in found})
+            _check_time(deadline)
+            code[student].update(_student_code(folder / spec.file, source, wanted))
     blank = {s: {p for p, t in mine.items() if not t or t == stub.get(p)}
              for s, mine in code.items()}
     for s, mine in code.items():  # problems without a cell count as blank too
@@ -121,6 +144,7 @@ def similar_pairs(course: Course, assignment: Assignment, folders: dict[str, Pat
     cache: dict[tuple[Tokens, Tokens], int] = {}
     pairs = []
     for a, b in itertools.combinations(sorted(code), 2):
+        _check_time(deadline)
         problems = [p for p in reference if not (p in blank[a] and p in blank[b])]
         if not problems:
             continue
@@ -138,6 +162,11 @@ def similar_pairs(course: Course, assignment: Assignment, folders: dict[str, Pat
                 _reference_note(code[a], blank[a], reference),
                 _reference_note(code[b], blank[b], reference)))
     return sorted(pairs, key=lambda p: (-p.similarity, p.a, p.b))
+
+
+def _check_time(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise SimilarityTimeout("the comparison ran out of its time budget; not completed")
 
 
 def _matched(x: Tokens, y: Tokens, cache: dict[tuple[Tokens, Tokens], int]) -> int:

@@ -37,7 +37,10 @@ def feedback_figures(result: SubmissionResult) -> dict[str, list[dict[str, str]]
                        "least-squares fit (green, dashed), on the grader's data"
                        + ("" if passed is None else " (this check passed)" if passed
                           else " (this check failed)"))
-            found.setdefault(nb.notebook, []).append(
-                {"src": fit_figure(art["data"], art["problem"], art.get("labels")),
-                 "caption": caption})
+            try:
+                src = fit_figure(art["data"], art["problem"], art.get("labels"))
+            except Exception as exc:  # a plot is secondary: the page and the grade go on
+                src, caption = "", f"{art.get('problem')}: the plot could not be drawn " \
+                                   f"({type(exc).__name__}: {str(exc)[:200]})"
+            found.setdefault(nb.notebook, []).append({"src": src, "caption": caption})
     return found

@@ -10,6 +10,7 @@ with its student, and the pairs of submissions whose solution code is near-ident
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +24,41 @@ SLOWEST = 10
 
 
 def write_summary(course: Course, out: Path, results: list[SubmissionResult],
-                  pairs: dict[str, list[Pair]] | None = None) -> None:
-    write_atomic(out / "summary.html", render_summary(course, results, pairs))
+                  pairs: dict[str, list[Pair]] | None = None,
+                  failed: list[str] | None = None) -> None:
+    write_atomic(out / "summary.html", render_summary(course, results, pairs, failed))
 
 
 def render_summary(course: Course, results: list[SubmissionResult],
-                   pairs: dict[str, list[Pair]] | None = None) -> str:
-    """PAIRS: assignment -> similar pairs, from similarity.class_pairs (None: not checked)."""
+                   pairs: dict[str, list[Pair]] | None = None,
+                   failed: list[str] | None = None) -> str:
+    """PAIRS: assignment -> similar pairs, from similarity.class_pairs (None: not checked).
+    FAILED: secondary passes that failed; a figure that fails to draw is added to it."""
+    failed = failed if failed is not None else []
     sections = []
     for a in course.assignments:
         mine = [r for r in results if r.assignment == a.name]
         if mine:
             sections.append(assignment_summary(
-                course, a, mine, None if pairs is None else pairs.get(a.name, [])))
+                course, a, mine, None if pairs is None else pairs.get(a.name, []), failed))
     return templates.get_template("summary.html").render(
         course=course, sections=sections, submissions=len(results),
-        threshold=course.similarity_threshold)
+        threshold=course.similarity_threshold, failed=failed)
+
+
+def _figure(failed: list[str], what: str, draw: Callable[[], str]) -> str:
+    """A figure's data URI, or "" (and a line in FAILED) when it cannot be drawn."""
+    try:
+        return draw()
+    except Exception as exc:  # a plot is secondary: the page goes on without it
+        failed.append(f"figure not drawn ({what}): {type(exc).__name__}: {exc}")
+        return ""
 
 
 def assignment_summary(course: Course, a: Assignment, results: list[SubmissionResult],
-                       pairs: list[Pair] | None) -> dict[str, Any]:
+                       pairs: list[Pair] | None, failed: list[str] | None = None
+                       ) -> dict[str, Any]:
+    failed = failed if failed is not None else []
     totals = [r.total for r in results]
     possible = max(r.possible for r in results)
     problems = _problem_rows(a, results)
@@ -54,9 +70,10 @@ def assignment_summary(course: Course, a: Assignment, results: list[SubmissionRe
         "possible": possible,
         "mean": statistics.fmean(totals),
         "median": statistics.median(totals),
-        "histogram": histogram(totals, possible, f"{a.name}: scores of {len(results)} "
-                                                 "submission(s)"),
-        "rates_figure": pass_rates(rates, f"{a.name}: full marks per problem") if rates else "",
+        "histogram": _figure(failed, f"{a.name} histogram", lambda: histogram(
+            totals, possible, f"{a.name}: scores of {len(results)} submission(s)")),
+        "rates_figure": _figure(failed, f"{a.name} pass rates", lambda: pass_rates(
+            rates, f"{a.name}: full marks per problem")) if rates else "",
         "problems": problems,
         "slowest": sorted(({"student": s, "notebook": nb.notebook,
                             "seconds": nb.seconds,

@@ -31,6 +31,10 @@ def _build(dest: Path) -> Path:
                   completed(notebook, blank=True) if how == "blank" else
                   with_mistakes(notebook, how))
             nbformat.write(nb, str(folder / notebook))
+    # mallory links ada's notebook: the client must not read it through the link
+    mallory = dest / "mallory" / ASSIGNMENT
+    mallory.mkdir(parents=True)
+    (mallory / NOTEBOOKS[0]).symlink_to(dest / "ada" / ASSIGNMENT / NOTEBOOKS[0])
     return dest
 
 
@@ -64,10 +68,12 @@ def test_dask_cluster_grades_like_this_machine(tmp_path: Path) -> None:
               for run in ("local", "dask")]
     assert grades[0] == grades[1]
     local_outcomes, dask_outcomes = _outcomes(tmp_path / "local"), _outcomes(tmp_path / "dask")
-    assert set(local_outcomes) == set(CLASS)
+    assert set(local_outcomes) == set(CLASS) | {"mallory"}
     assert dask_outcomes == local_outcomes
+    linked = json.loads((tmp_path / "dask" / "mallory" / ASSIGNMENT / "results.json").read_text())
+    assert linked["total"] == 0 and "symbolic link" in linked["notebooks"][0]["reason"]
     assert local_outcomes["ada"][0] == local_outcomes["ada"][1]  # full marks: a real grading
-    for student in CLASS:
+    for student in [*CLASS, "mallory"]:
         assert (tmp_path / "dask" / student / ASSIGNMENT / "feedback.html").is_file()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -14,8 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from autograder.integrations.gradescope import SETUP_SH, find_notebooks, to_gradescope
+from autograder.integrations import gradescope
+from autograder.integrations.gradescope import (
+    SETUP_SH,
+    collect_uploads,
+    find_notebooks,
+    to_gradescope,
+)
+from autograder.pipeline.safe_read import Refused
 from autograder.results import SubmissionResult
 from tests.builders import ASSIGNMENT, synthetic_result
 from tests.conftest import ROOT, run_course
@@ -98,9 +107,8 @@ def test_the_zip_holds_setup_run_autograder_and_the_kit(tmp_path):
             "autograder/integrations/gradescope.py", "autograder/sandbox/inside/worker.py",
             "autograder/templates/feedback.html",
             f"autograder/graders/{ASSIGNMENT}/test_02_seven_steps.py",
-            f"source/{ASSIGNMENT}/02-seven-steps.ipynb",
             f"release/{ASSIGNMENT}/02-seven-steps.ipynb"} <= names
-    assert not any("__pycache__" in n or n.startswith("solutions/") for n in names)
+    assert not any("__pycache__" in n or n.startswith(("solutions/", "source/")) for n in names)
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert run.startswith("#!/usr/bin/env bash") and "GRADESCOPE_ROOT" in run
     for step in ('install -q -c "$SOURCE_DIR/constraints.txt" -e "$SOURCE_DIR"',
@@ -265,3 +273,81 @@ def test_setup_sh_takes_torch_from_the_cpu_index_when_reachable(tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"WARNING: PyTorch's CPU wheel index {closed} is not reachable" in done.stdout
     assert "--index-url" not in calls.read_text() and "torch==" in calls.read_text()
+
+
+def _solution_lines() -> set[str]:
+    """Every non-trivial line of the source's solutions (between ### BEGIN SOLUTION and
+    ### END SOLUTION, and written answers) that the assignment does not show students
+    anyway (a hint in the lecture text may repeat a line of the answer)."""
+    secret, public = set(), []
+    for path in (ROOT / "source" / ASSIGNMENT).glob("*.ipynb"):
+        for cell in json.loads(path.read_text())["cells"]:
+            text = "".join(cell["source"])
+            if cell["metadata"].get("nbgrader", {}).get("solution") and \
+                    cell["cell_type"] == "markdown":  # a written answer: all of it
+                blocks, text = [text], ""
+            else:
+                blocks = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", text, re.S)
+                text = re.sub(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", "", text,
+                              flags=re.S)
+            public.append(text)
+            for block in blocks:
+                secret |= {line.strip() for line in block.splitlines() if len(line.strip()) > 12}
+    shown = "\n".join(public)
+    return {line for line in secret if line not in shown}
+
+
+def test_the_zip_ships_no_solution(tmp_path):
+    """Grading needs only the release notebooks and the hidden graders: no solution line is
+    anywhere else in the zip. (The graders hold reference code of their own, which they
+    need; see SECURITY.md on the weak mode.)"""
+    archive = tmp_path / "autograder.zip"
+    assert run_course("export", "gradescope", ASSIGNMENT, "--out", str(archive)).returncode == 0
+    solutions = _solution_lines()
+    assert len(solutions) > 40  # the check has something to look for
+    with zipfile.ZipFile(archive) as zf:
+        shipped = {name: zf.read(name).decode("utf-8", "replace") for name in zf.namelist()}
+        course_yml = yaml.safe_load(shipped["course.yml"])
+    assert course_yml["paths"]["source"] == "release"
+    for name, text in shipped.items():
+        if name.startswith(f"autograder/graders/{ASSIGNMENT}/"):
+            continue
+        if name.endswith(".ipynb"):  # notebooks store lines as JSON strings
+            text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
+        leaked = [line for line in solutions if line in text]
+        assert not leaked, f"{name} holds solution lines: {leaked[:3]}"
+
+
+def test_uploads_are_read_without_following_links(tmp_path):
+    submission = tmp_path / "submission"
+    (submission / "hw").mkdir(parents=True)
+    (submission / "hw" / "01-gradients.ipynb").symlink_to(
+        ROOT / "source" / ASSIGNMENT / "01-gradients.ipynb")
+    (submission / "elsewhere").symlink_to(ROOT / "examples" / "submitted" / "ada")
+    os.mkfifo(submission / "03-linear-regression.ipynb")
+    got = collect_uploads(submission, ["01-gradients.ipynb", "02-seven-steps.ipynb",
+                                       "03-linear-regression.ipynb"])
+    assert isinstance(got["01-gradients.ipynb"], Refused)
+    assert "symbolic link" in str(got["01-gradients.ipynb"])
+    assert "02-seven-steps.ipynb" not in got  # only through the linked folder: not entered
+    assert "named pipe" in str(got["03-linear-regression.ipynb"])
+
+
+def test_an_uploaded_zip_is_read_safely(tmp_path, monkeypatch):
+    monkeypatch.setattr(gradescope, "MAX_NOTEBOOK_BYTES", 2_000_000)
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    ada = ROOT / "examples" / "submitted" / "ada" / ASSIGNMENT
+    with zipfile.ZipFile(submission / "homework.zip", "w") as zf:
+        zf.write(ada / "02-seven-steps.ipynb", "../../hw/02-seven-steps.ipynb")
+        link = zipfile.ZipInfo("hw/01-gradients.ipynb")
+        link.external_attr = (0o120777 << 16)  # a symbolic link, as zip -y stores one
+        zf.writestr(link, str(ROOT / "source" / ASSIGNMENT / "01-gradients.ipynb"))
+        bomb = zipfile.ZipInfo("hw/03-linear-regression.ipynb")
+        zf.writestr(bomb, b"0" * 2_000_010, zipfile.ZIP_DEFLATED)  # a small zip bomb
+    got = collect_uploads(submission, ["01-gradients.ipynb", "02-seven-steps.ipynb",
+                                       "03-linear-regression.ipynb"])
+    assert got["02-seven-steps.ipynb"] == (ada / "02-seven-steps.ipynb").read_bytes()
+    assert not (tmp_path / "hw").exists()  # nothing is extracted, so nothing traverses
+    assert "symbolic link" in str(got["01-gradients.ipynb"])
+    assert "more than" in str(got["03-linear-regression.ipynb"])

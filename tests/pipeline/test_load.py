@@ -49,3 +49,26 @@ def test_outputs_are_dropped_on_load(tmp_path):
     loaded = load_submission(path)
     assert loaded.notebook is not None
     assert loaded.notebook.cells[0].outputs == []
+
+
+CRAFTED = FIXTURES / "crafted"
+
+
+@pytest.mark.parametrize(("name", "words"), [
+    ("deep-nesting.ipynb", "nested more than"),
+    ("deep-metadata.ipynb", "nested more than"),
+    ("many-cells.ipynb", "6000 cells"),
+    ("invalid-utf8.ipynb", "invalid JSON"),
+    ("binary-junk.ipynb", "invalid JSON"),
+    ("wrong-types.ipynb", "not a valid notebook"),
+])
+def test_crafted_files_get_a_reason(name, words):
+    loaded = load_submission(CRAFTED / name, untrusted=1)
+    assert loaded.notebook is None
+    assert words in loaded.reason, loaded.reason
+
+
+def test_a_blanked_kernelspec_is_loaded_for_restore_to_replace():
+    """nbgrader's own fixture case: the kernelspec is restored, the notebook graded."""
+    loaded = load_submission(CRAFTED / "blank-kernelspec.ipynb", untrusted=1)
+    assert loaded.notebook is not None, loaded.reason
