@@ -45,9 +45,18 @@ class TestResult:
     passed: bool
     message: str
     duration: float
-    points: float = 0.0  # filled in by the score step
+    points: float = 0.0  # score step: the share of the points this check earned (proportional
+    #                      and all-or-nothing rules; 0 under the core rule, see `cost`)
     kind: str = "core"  # core: computes the right thing | contract: a side rule (weight)
     weight: float = 0.0  # contract checks: the share of the problem's points a slip costs
+    cost: float = 0.0  # score step: the points this failed check cost (0 when passed)
+    helpers: list[str] = field(default_factory=list)  # reference helpers the student's code
+    #                                                   called instead of its own (sorted)
+
+    @property
+    def label(self) -> str:
+        """The check's name for students: test_mse_is_0dim -> "mse is 0dim"."""
+        return self.name.removeprefix("test_").replace("_", " ")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +73,9 @@ class ProblemScore:
     possible: float
     passed: int
     tests: int
+    rule: str = ""  # the scoring rule applied (config.Scoring), "" when nothing was scored
+    summary: str = ""  # the verdict in plain words, for the student (score step)
+    helpers: list[str] = field(default_factory=list)  # reference helpers used in its checks
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

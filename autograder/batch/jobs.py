@@ -39,12 +39,17 @@ def discover(course: Course, submitted: Path) -> list[Job]:
 
 
 def course_digest(course: Course, assignment: str) -> hashlib._Hash:
-    """A running hash of what grades ASSIGNMENT: course.yml and its grader files."""
+    """A running hash of what grades ASSIGNMENT: course.yml, its grader files and its
+    source notebooks (restore takes locked cells from them, and the reference helpers
+    their solution cells, pipeline/reference.py)."""
     digest = hashlib.sha256((course.root / "course.yml").read_bytes())
     graders = course.path("graders") / assignment
     for path in sorted(p for p in graders.rglob("*.py") if "__pycache__" not in p.parts):
         digest.update(str(path.relative_to(graders)).encode())
         digest.update(path.read_bytes())
+    for nb in course.assignment(assignment).notebooks:
+        source = course.source_notebook(assignment, nb.file)
+        digest.update(source.read_bytes() if source.is_file() else b"<missing>")
     return digest
 
 

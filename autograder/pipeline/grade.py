@@ -9,9 +9,10 @@ one TestResult per test.
 from __future__ import annotations
 
 import io
+import sys
 import zlib
-from collections.abc import Callable
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,18 @@ def grader_file(graders_dir: Path, assignment: str, notebook_stem: str) -> Path:
 
 class _Plugin:
     def __init__(self, send: Callable[[str, tuple, dict], CallReply], seed: int):
-        self._send, self._seed = send, seed  # not `seed`: that name is a fixture
+        self._forward, self._seed = send, seed  # not `seed`: that name is a fixture
+        self._helpers: set[str] = set()  # reference helpers the current test's calls used
         self.results: list[TestResult] = []
         self.problems: dict[str, str] = {}
         self.contracts: dict[str, float] = {}  # nodeid -> weight of a contract check
         self.errors: list[str] = []
         self.interrupted = False
+
+    def _send(self, name: str, args: tuple, kwargs: dict) -> CallReply:
+        reply = self._forward(name, args, kwargs)
+        self._helpers.update(reply.helpers)
+        return reply
 
     @pytest.fixture
     def student(self) -> Student:
@@ -80,6 +87,9 @@ class _Plugin:
         if report.failed:
             self.errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
 
+    def pytest_runtest_logstart(self) -> None:
+        self._helpers = set()
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self.results.append(TestResult(
@@ -90,6 +100,7 @@ class _Plugin:
                 duration=round(report.duration, 4),
                 kind="contract" if report.nodeid in self.contracts else "core",
                 weight=self.contracts.get(report.nodeid, 0.0),
+                helpers=sorted(self._helpers),
             ))
 
 
@@ -112,6 +123,24 @@ _PLAIN_PREFIXES = (
     ("autograder.errors.CallTimeout: ", "too slow: "),
     ("autograder.errors.WorkerCrashed: ", "your code stopped the grader's worker: "),
 )
+
+
+@contextmanager
+def grader_imports(folder: Path) -> Iterator[None]:
+    """While the block runs, grader files import the modules beside them (an assignment's
+    shared helpers: `from grader_helpers import ...`; pytest's importlib mode alone would not
+    find them). Afterwards the modules loaded meanwhile are forgotten, so that the next run,
+    perhaps of another assignment with a helper module of the same name, loads its own."""
+    entry = str(folder.resolve())
+    before = set(sys.modules)
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        sys.path.remove(entry)
+        for name in set(sys.modules) - before:
+            if str(getattr(sys.modules[name], "__file__", None) or "").startswith(entry + "/"):
+                del sys.modules[name]
 
 
 _UNUSED_PLUGINS = ("cacheprovider", "unraisableexception", "threadexception", "randomly",
@@ -137,7 +166,8 @@ def run_graders(test_file: Path, send: Callable[[str, tuple, dict], CallReply], 
             *(arg for name in _UNUSED_PLUGINS for arg in ("-p", f"no:{name}")),
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     sink = io.StringIO()
-    with redirect_stdout(sink), redirect_stderr(sink), collecting_artifacts() as found:
+    with redirect_stdout(sink), redirect_stderr(sink), collecting_artifacts() as found, \
+            grader_imports(test_file.parent):
         code = pytest.main(args, plugins=[plugin])
     if plugin.interrupted:
         raise KeyboardInterrupt

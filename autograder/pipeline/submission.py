@@ -17,15 +17,22 @@ from autograder.notebook_cells import read
 from autograder.pipeline.execute import execute
 from autograder.pipeline.grade import GraderError, grader_file, run_graders
 from autograder.pipeline.load import load_submission
+from autograder.pipeline.reference import ReferenceHelpers, reference_helpers
 from autograder.pipeline.restore import restore
 from autograder.pipeline.score import score
 from autograder.results import NotebookResult, NotebookStatus, ProblemScore, SubmissionResult
+from autograder.sandbox.channel import CallReply
 from autograder.sandbox.pool import WorkerPool
 
 
 @lru_cache(maxsize=32)
 def _source(path: Path) -> Any:
     return read(path)
+
+
+@lru_cache(maxsize=32)
+def _references(path: Path, problems: tuple[str, ...]) -> ReferenceHelpers:
+    return reference_helpers(_source(path), problems)
 
 
 def zero_scores(spec: Notebook) -> list[ProblemScore]:
@@ -44,12 +51,18 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
             result.status, result.reason = NotebookStatus.NOT_GRADED, loaded.reason
             result.problems = zero_scores(spec)
             return result
-        notebook, result.changes = restore(loaded.notebook,
-                                           _source(course.source_notebook(assignment, spec.file)))
+        source = course.source_notebook(assignment, spec.file)
+        notebook, result.changes = restore(loaded.notebook, _source(source))
         execution = execute(notebook, pool, course.limits)
         result.cells = execution.outcomes
         tests = grader_file(course.path("graders"), assignment, spec.stem)
-        result.tests = run_graders(tests, execution.call, seed, result.artifacts)
+        references = _references(source, tuple(spec.autograded))
+
+        def send(name: str, args: tuple, kwargs: dict) -> CallReply:
+            # each call lends the reference versions of the notebook's other problems
+            return execution.call(name, args, kwargs, references.for_call(name))
+
+        result.tests = run_graders(tests, send, seed, result.artifacts)
         result.problems = score(spec, result.tests)
         result.restarts = execution.restarts
     except GraderError:
