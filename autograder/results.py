@@ -77,6 +77,18 @@ class ProblemScore:
     summary: str = ""  # the verdict in plain words, for the student (score step)
     helpers: list[str] = field(default_factory=list)  # reference helpers used in its checks
 
+    def cost_of(self, test: TestResult) -> str:
+        """What a failed check of this problem cost, for students (score step's `cost`)."""
+        if test.passed:
+            return ""
+        if test.cost <= 0:
+            return "for your information"
+        if self.rule == "core" and test.kind != "contract":
+            return "core check: the problem earns 0"
+        if self.rule == "all_or_nothing":
+            return "all-or-nothing: the problem earns 0"
+        return f"costs {test.cost:g} point{'s' * (test.cost != 1)}"
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -127,6 +139,9 @@ class NotebookResult:
     artifacts: list[dict[str, Any]] = field(default_factory=list)  # from grading.attach
     restarts: int = 0
     seconds: float = 0.0
+
+    def score_of(self, problem: str) -> ProblemScore | None:
+        return next((p for p in self.problems if p.problem == problem), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {

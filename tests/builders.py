@@ -29,3 +29,13 @@ def synthetic_result(course, points: dict[str, float | None]) -> dict[str, Any]:
                    if p["points"] is not None)
     return {"student": "s", "assignment": ASSIGNMENT, "seed": 7, "sandbox": "bubblewrap",
             "total": total, "possible": possible, "notebooks": notebooks}
+
+
+def made_up_check(problem: str, name: str, passed: bool, *, kind: str = "core",
+                  weight: float = 0.0, message: str = "", helpers: list[str] | None = None):
+    """One hidden check's result, as the grade step would record it."""
+    from autograder.results import TestResult
+
+    return TestResult(problem=problem, name=name, passed=passed,
+                      message="" if passed else message or f"{name} failed", duration=0.01,
+                      kind=kind, weight=weight, helpers=helpers or [])

@@ -15,6 +15,7 @@ feedback page says so (results.TestResult.helpers).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -46,9 +47,9 @@ def reference_helpers(source: Any, problems: Collection[str]) -> ReferenceHelper
             continue
         text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         try:
-            tree = ast.parse(text)
+            tree = ast.parse(_without_ipython_lines(text))
         except SyntaxError:
-            continue  # IPython syntax (magics, `!` lines): no imports to take from it
+            continue  # IPython syntax the kit does not strip (a cell magic): nothing taken
         gid = grade_id(cell)
         if is_solution(cell) and gid in problems:
             solutions.append(text)
@@ -60,3 +61,11 @@ def reference_helpers(source: Any, problems: Collection[str]) -> ReferenceHelper
                            if isinstance(node, (ast.Import, ast.ImportFrom)))
     code = "\n".join(dict.fromkeys(imports)) + "\n\n" + "\n\n".join(solutions) + "\n"
     return ReferenceHelpers(code, tuple(names))
+
+
+_IPYTHON_LINE = re.compile(r"^[ \t]*[%!].*$", re.M)
+
+
+def _without_ipython_lines(text: str) -> str:
+    """TEXT with its magic and shell lines (`%matplotlib inline`, `!pip ...`) blanked."""
+    return _IPYTHON_LINE.sub("", text)

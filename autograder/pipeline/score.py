@@ -124,8 +124,10 @@ def _what_went_wrong(message: str) -> str:
 def _helpers_note(grade_id: str, helpers: list[str]) -> str:
     if not helpers:
         return ""
-    names = ", ".join(f"`{h}`" for h in helpers)
-    them = "it" if len(helpers) == 1 else "them"
-    return (f" Your `{grade_id}` calls {names}: it was graded with the reference version of "
-            f"{them} in place of yours, so a mistake there costs points only once, in "
-            f"{'its' if len(helpers) == 1 else 'their'} own problem.")
+    quoted = [f"`{h}`" for h in helpers]
+    names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    one = len(helpers) == 1
+    return (f" Your `{grade_id}` calls {names}: it was graded with the reference "
+            f"version{'' if one else 's'} of {'that function' if one else 'those'} in place "
+            f"of yours, so a mistake there costs points only once, in "
+            f"{'its own problem' if one else 'their own problems'}.")

@@ -122,17 +122,20 @@ def mismatch(got, exp, rtol, atol, k=6):
     i = bad[0]
     g, e = float(got[i]), float(exp[i])
     digits = _digits_apart(g, e)
+    if exp.numel() == 1:
+        off = (f"off by {abs(g - e):.2g}, more than the tolerance {atol + rtol * abs(e):.2g}"
+               if math.isfinite(g) else "not a number")
+        return f"expected {e:.{digits}g}, got {g:.{digits}g} ({off})"
     start = max(0, min(i - 1, exp.numel() - k))
     window = slice(start, start + k)
     more = (", ..." if start + k < exp.numel() else "")
     less = ("..., " if start else "")
     ex = less + ", ".join(f"{v:.{digits}g}" for v in exp[window].tolist()) + more
     gt = less + ", ".join(f"{v:.{digits}g}" for v in got[window].tolist()) + more
-    where = f"entry {i}" if exp.numel() > 1 else "it"
     if not math.isfinite(g):
-        how = f"{where} is {g}"
+        how = f"entry {i} is {g}"
     else:
-        how = (f"{where} is off by {abs(g - e):.2g}, more than the tolerance "
+        how = (f"entry {i} is off by {abs(g - e):.2g}, more than the tolerance "
                f"{atol + rtol * abs(e):.2g}")
     return f"expected [{ex}], got [{gt}]: {how}"
 

@@ -67,8 +67,8 @@ def test_sum_of_squares_value(student, rng):
     n = randint(rng, 2, 12)
     x = torch.randn(n, generator=rng) * 3
     assert_close(student.sum_of_squares(x), (x.double() ** 2).sum(),
-                 f"sum_of_squares of a random tensor of length {n}, the sum of its squared "
-                 "entries,", rtol=1e-5, atol=1e-4)
+                 f"sum_of_squares of a random tensor of length {n} should be the sum of its "
+                 "squared entries", rtol=1e-5, atol=1e-4)
 
 
 @problem("sum_of_squares")
