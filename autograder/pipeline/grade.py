@@ -21,6 +21,7 @@ import torch
 
 from autograder.errors import CourseKitError
 from autograder.grading import Student, collecting_artifacts
+from autograder.pipeline.reference import ReferenceHelpers
 from autograder.results import TestResult
 from autograder.sandbox.channel import CallReply
 
@@ -37,8 +38,12 @@ def grader_file(graders_dir: Path, assignment: str, notebook_stem: str) -> Path:
 
 
 class _Plugin:
-    def __init__(self, send: Callable[[str, tuple, dict], CallReply], seed: int):
+    def __init__(self, send: Callable[..., CallReply], seed: int,
+                 references: ReferenceHelpers | None):
         self._forward, self._seed = send, seed  # not `seed`: that name is a fixture
+        self._references = references
+        self._done: dict[str, frozenset[str]] = {}  # nodeid -> problems whose tests all ran
+        self._lendable: frozenset[str] = frozenset()  # for the current test
         self._helpers: set[str] = set()  # reference helpers the current test's calls used
         self.results: list[TestResult] = []
         self.problems: dict[str, str] = {}
@@ -47,7 +52,9 @@ class _Plugin:
         self.interrupted = False
 
     def _send(self, name: str, args: tuple, kwargs: dict) -> CallReply:
-        reply = self._forward(name, args, kwargs)
+        lend = self._references and self._references.for_call(name, self._lendable)
+        reply = (self._forward(name, args, kwargs, reference=lend) if lend
+                 else self._forward(name, args, kwargs))
         self._helpers.update(reply.helpers)
         return reply
 
@@ -82,13 +89,20 @@ class _Plugin:
             contract = item.get_closest_marker("contract")
             if contract is not None:
                 self.contracts[item.nodeid] = float(contract.args[0])
+        # A problem's reference may be lent once all its tests have run, never before:
+        # student code could keep a lent function and pass that problem's checks with it.
+        graded = set(self.problems.values())
+        for i, item in enumerate(items):
+            later = {self.problems.get(it.nodeid) for it in items[i:]}
+            self._done[item.nodeid] = frozenset(graded - later)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
 
-    def pytest_runtest_logstart(self) -> None:
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
         self._helpers = set()
+        self._lendable = self._done.get(nodeid, frozenset())
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or (report.when == "setup" and not report.passed):
@@ -148,12 +162,17 @@ _UNUSED_PLUGINS = ("cacheprovider", "unraisableexception", "threadexception", "r
                    "debugging", "setuponly", "setupplan", "terminalprogress")
 
 
-def run_graders(test_file: Path, send: Callable[[str, tuple, dict], CallReply], seed: int,
-                artifacts: list[dict[str, Any]] | None = None) -> list[TestResult]:
-    """Run the hidden tests; what they `attach` (grading.attach) is added to ARTIFACTS."""
+def run_graders(test_file: Path, send: Callable[..., CallReply], seed: int,
+                artifacts: list[dict[str, Any]] | None = None,
+                references: ReferenceHelpers | None = None) -> list[TestResult]:
+    """Run the hidden tests; what they `attach` (grading.attach) is added to ARTIFACTS.
+
+    SEND(name, args, kwargs) calls the student's function. With REFERENCES, a call gets
+    the reference versions of the problems whose tests have all run, as
+    SEND(..., reference=...) (pipeline/reference.py)."""
     if not test_file.is_file():
         raise GraderError(f"hidden graders not found: {test_file}")
-    plugin = _Plugin(send, seed)
+    plugin = _Plugin(send, seed, references)
     args = [str(test_file), "-q", "--rootdir", str(test_file.parent), "-c", "/dev/null",
             "--import-mode=importlib", "-o", "python_files=test_*.py",
             # Fast in-process runs: plain asserts (messages are what students see), native

@@ -21,7 +21,6 @@ from autograder.pipeline.reference import ReferenceHelpers, reference_helpers
 from autograder.pipeline.restore import restore
 from autograder.pipeline.score import score
 from autograder.results import NotebookResult, NotebookStatus, ProblemScore, SubmissionResult
-from autograder.sandbox.channel import CallReply
 from autograder.sandbox.pool import WorkerPool
 
 
@@ -56,13 +55,8 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
         execution = execute(notebook, pool, course.limits)
         result.cells = execution.outcomes
         tests = grader_file(course.path("graders"), assignment, spec.stem)
-        references = _references(source, tuple(spec.autograded))
-
-        def send(name: str, args: tuple, kwargs: dict) -> CallReply:
-            # each call lends the reference versions of the notebook's other problems
-            return execution.call(name, args, kwargs, references.for_call(name))
-
-        result.tests = run_graders(tests, send, seed, result.artifacts)
+        result.tests = run_graders(tests, execution.call, seed, result.artifacts,
+                                   _references(source, tuple(spec.autograded)))
         result.problems = score(spec, result.tests)
         result.restarts = execution.restarts
     except GraderError:

@@ -167,6 +167,15 @@ def assert_losses_match(got, exp, fname, what, later_hint, first_hint, rtol=1e-4
         f"grader), got {got[i]:.{digits}g}{off}. " + (later_hint if i > 0 else first_hint))
 
 
+def assert_keeps_graph(got, fname, when, hint=""):
+    """A result that must stay on the autograd graph (WHEN its inputs require grad)."""
+    assert is_tensor(got), f"{fname} should return a tensor, got {kind(got)}"
+    assert info(got).has_grad_fn, (
+        f"when {when}, {fname} should keep the autograd graph (have a grad_fn) so that a "
+        "loss can be backpropagated through it; the returned tensor had none (did you use "
+        ".item(), .detach(), torch.tensor(...) or torch.no_grad()?)" + hint)
+
+
 # ------------------------------------------------------------------ state in the worker
 
 

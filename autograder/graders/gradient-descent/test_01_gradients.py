@@ -11,7 +11,14 @@ mutation); each failed one costs the share w of the points (docs/graders.md).
 """
 
 import torch
-from grader_helpers import assert_close, is_tensor, kind, randint, unchanged
+from grader_helpers import (
+    assert_close,
+    assert_keeps_graph,
+    is_tensor,
+    kind,
+    randint,
+    unchanged,
+)
 
 from autograder.grading import contract, info, problem
 
@@ -84,13 +91,7 @@ def test_sum_of_squares_2d(student, rng):
 def test_sum_of_squares_keeps_graph(student, rng):
     n = randint(rng, 2, 12)
     x = torch.randn(n, generator=rng).requires_grad_()
-    got = student.sum_of_squares(x)
-    assert is_tensor(got), f"sum_of_squares should return a tensor, got {kind(got)}"
-    i = info(got)
-    assert i.has_grad_fn and i.requires_grad, (
-        "when x requires grad, sum_of_squares(x) should keep the autograd graph (have a "
-        "grad_fn) so that .backward() can be called on it; the returned tensor had none "
-        "(did you use .item(), .detach(), torch.tensor(...) or torch.no_grad()?)")
+    assert_keeps_graph(student.sum_of_squares(x), "sum_of_squares", "x requires grad")
 
 
 @contract(0.25)  # the form of the result

@@ -22,6 +22,7 @@ from grader_helpers import (
     all_python_floats,
     as_floats,
     assert_close,
+    assert_keeps_graph,
     assert_losses_match,
     carry,
     fmt,
@@ -218,12 +219,8 @@ def test_quadratic_single_time(student, rng):
 @problem("quadratic")
 def test_quadratic_keeps_graph(student, rng):
     t, _ = _parabola_data(rng)
-    got = student.quadratic(t, _leaf_params(rng))
-    assert is_tensor(got), f"quadratic should return a tensor, got {kind(got)}"
-    assert info(got).has_grad_fn, (
-        "when params requires grad, quadratic(t, params) should keep the autograd graph "
-        "(so that the loss can be backpropagated to params); the result had no grad_fn "
-        "(did you build a new tensor with torch.tensor(...), or use .item() or .detach()?)")
+    assert_keeps_graph(student.quadratic(t, _leaf_params(rng)), "quadratic",
+                       "params requires grad")
 
 
 @contract(0.25)  # the form of the result
@@ -264,11 +261,8 @@ def test_mse_value_is_mean(student, rng):
 def test_mse_keeps_graph(student, rng):
     n = randint(rng, 3, 40)
     preds = torch.randn(n, generator=rng).requires_grad_()
-    got = student.mse(preds, torch.randn(n, generator=rng))
-    assert is_tensor(got), f"mse should return a tensor, got {kind(got)}"
-    assert info(got).has_grad_fn, (
-        "when preds requires grad, mse should keep the autograd graph so that "
-        "loss.backward() works; the result had no grad_fn (did you use .item() or .detach()?)")
+    assert_keeps_graph(student.mse(preds, torch.randn(n, generator=rng)), "mse",
+                       "preds requires grad")
 
 
 @contract(0.25)  # the form of the result
@@ -582,24 +576,33 @@ def _tol_stop_case(rng):
     raise RuntimeError("grader could not build a train_until case")  # pragma: no cover
 
 
+def _assert_stops_after(losses, exp, why):
+    assert len(losses) == len(exp), (
+        f"{why}, returning {len(exp)} losses; it returned {len(losses)}")
+    _assert_trajectory(losses, exp, "train_until")
+
+
+def _call_train_until_stop(student, rng):
+    """train_until on a case where it stops well before max_steps; the grader's answer."""
+    t, y, lr, params, tol, max_steps, exp, theta = _tol_stop_case(rng)
+    call = student.call("train_until", params.requires_grad_(), t, y, lr, tol, max_steps)
+    return call, tol, max_steps, exp, theta
+
+
 @problem("train_until")
 def test_train_until_stops_at_tolerance(student, rng):
-    t, y, lr, params, tol, max_steps, exp, _ = _tol_stop_case(rng)
-    call = student.call("train_until", params.requires_grad_(), t, y, lr, tol, max_steps)
-    losses = as_floats(call.value, "train_until")
+    call, tol, max_steps, exp, _ = _call_train_until_stop(student, rng)
     k = len(exp) - 1
-    assert len(losses) == len(exp), (
-        f"train_until with tol={tol:g}, max_steps={max_steps} should stop right after "
-        f"recording loss l[{k}], because l[{k - 1}] - l[{k}] < tol for the first time there, "
-        f"returning {len(exp)} losses; it returned {len(losses)}")
     # The right stop with the wrong losses is a coincidence, not a pass.
-    _assert_trajectory(losses, exp, "train_until")
+    _assert_stops_after(as_floats(call.value, "train_until"), exp,
+                        f"train_until with tol={tol:g}, max_steps={max_steps} should stop "
+                        f"right after recording loss l[{k}], because l[{k - 1}] - l[{k}] < tol "
+                        "for the first time there")
 
 
 @problem("train_until")
 def test_train_until_losses_match_gradient_descent(student, rng):
-    t, y, lr, params, tol, max_steps, exp, _ = _tol_stop_case(rng)
-    call = student.call("train_until", params.requires_grad_(), t, y, lr, tol, max_steps)
+    call, _, _, exp, _ = _call_train_until_stop(student, rng)
     losses = as_floats(call.value, "train_until")
     n = min(len(losses), len(exp))
     assert n >= 2, f"train_until returned only {len(losses)} losses"
@@ -608,8 +611,7 @@ def test_train_until_losses_match_gradient_descent(student, rng):
 
 @problem("train_until")
 def test_train_until_params_after_stop(student, rng):
-    t, y, lr, params, tol, max_steps, exp, theta = _tol_stop_case(rng)
-    call = student.call("train_until", params.requires_grad_(), t, y, lr, tol, max_steps)
+    call, _, _, exp, theta = _call_train_until_stop(student, rng)
     _assert_params_close(
         _params_after(call, "train_until"), theta,
         f"train_until should stop after {len(exp)} steps (one step per recorded loss); "
@@ -632,12 +634,10 @@ def test_train_until_max_steps(student, rng):
     else:  # pragma: no cover - practically never; a tol no decrease can fall below
         tol = -1e30
     call = student.call("train_until", params.requires_grad_(), t, y, lr, tol, max_steps)
-    losses = as_floats(call.value, "train_until")
-    assert len(losses) == max_steps, (
-        f"with tol={tol:g} the loss keeps dropping by more than tol at every step, so "
-        f"train_until should stop only when max_steps={max_steps} losses are recorded; it "
-        f"returned {len(losses)} losses")
-    _assert_trajectory(losses, traj, "train_until")
+    _assert_stops_after(as_floats(call.value, "train_until"), traj,
+                        f"with tol={tol:g} the loss keeps dropping by more than tol at every "
+                        f"step, so train_until should stop only when max_steps={max_steps} "
+                        "losses are recorded")
 
 
 @problem("train_until")

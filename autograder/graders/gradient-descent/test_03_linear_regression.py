@@ -14,11 +14,13 @@ reference `linear_model` in place of the student's, so each is judged on its own
 
 import math
 
+import pytest
 import torch
 from grader_helpers import (
     all_python_floats,
     as_floats,
     assert_close,
+    assert_keeps_graph,
     assert_losses_match,
     is_tensor,
     kind,
@@ -246,11 +248,8 @@ def test_linear_model_one_feature(student, rng):
 @problem("linear_model")
 def test_linear_model_keeps_graph(student, rng):
     X, theta, theta0 = _linear_case(rng)
-    got = student.linear_model(X, theta.requires_grad_(), theta0.requires_grad_())
-    assert is_tensor(got), f"linear_model should return a tensor, got {kind(got)}"
-    assert info(got).has_grad_fn, (
-        "when theta and theta0 require grad, linear_model should keep the autograd graph so "
-        "that a loss can be backpropagated to them; the result had no grad_fn")
+    assert_keeps_graph(student.linear_model(X, theta.requires_grad_(), theta0.requires_grad_()),
+                       "linear_model", "theta and theta0 require grad")
 
 
 @contract(0.25)  # the form of the result
@@ -276,20 +275,12 @@ _FIT = "fit_linear_regression"
 _GD_LOSSES = "the MSE before that step of full-batch gradient descent from zeros"
 
 
+@pytest.mark.parametrize("steps", [(5, 5), (3, 60)], ids=["first_5", "3_to_60"])
 @problem("fit_linear_regression")
-def test_fit_first_steps_are_gradient_descent(student, rng):
-    X, y = _grader_data(rng)
-    lr = float(f"{uniform(rng, 0.05, 0.2):.3g}")
-    _, _, losses = _unpack_fit(student.fit_linear_regression(X, y, lr=lr, n_steps=5), _FIT,
-                               X.shape[1])
-    assert_losses_match(losses, _gd(X, y, lr, 5)[0], _FIT, _GD_LOSSES, _LATER, _FIRST)
-
-
-@problem("fit_linear_regression")
-def test_fit_losses_follow_gradient_descent(student, rng):
+def test_fit_losses_follow_gradient_descent(student, rng, steps):
     X, y = _grader_data(rng)
     lr = float(f"{uniform(rng, 0.02, 0.2):.3g}")
-    n_steps = randint(rng, 3, 60)
+    n_steps = randint(rng, *steps)
     _, _, losses = _unpack_fit(student.fit_linear_regression(X, y, lr=lr, n_steps=n_steps),
                                _FIT, X.shape[1])
     assert_losses_match(losses, _gd(X, y, lr, n_steps)[0], _FIT, _GD_LOSSES, _LATER, _FIRST)
