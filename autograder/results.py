@@ -55,8 +55,11 @@ class TestResult:
 
     @property
     def label(self) -> str:
-        """The check's name for students: test_mse_is_0dim -> "mse is 0dim"."""
-        return self.name.removeprefix("test_").replace("_", " ")
+        """The check's name for students: test_mse_is_0dim -> "mse is 0dim",
+        test_fit[first_5] -> "fit (first 5)"."""
+        name, _, param = self.name.removeprefix("test_").partition("[")
+        label = name.replace("_", " ")
+        return f"{label} ({param.rstrip(']').replace('_', ' ')})" if param else label
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

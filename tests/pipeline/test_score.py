@@ -158,3 +158,8 @@ def test_the_new_fields_round_trip_and_older_results_still_load():
     assert old.summary == "" and old.helpers == [] and old.rule == ""
     assert Result.from_dict({"problem": "mse", "name": "test_x", "passed": True,
                                  "message": "", "duration": 0.1}).cost == 0
+
+
+def test_checks_are_named_for_students():
+    assert check("mse", "test_mse_is_0dim", True).label == "mse is 0dim"
+    assert check("fit", "test_fit_losses[first_5]", True).label == "fit losses (first 5)"

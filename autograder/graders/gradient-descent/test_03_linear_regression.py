@@ -192,6 +192,21 @@ def test_make_linear_data_standard_normal(student, rng):
             f"{v.numel()} entries have mean {m:.3g} and std {s:.3g} (allowed: within {tol:g})")
 
 
+@problem("make_linear_data")
+def test_make_linear_data_theta0_is_standard_normal(student, rng):
+    # One theta0 per seed: 100 seeds give its distribution (mean and std within 4.5 and
+    # 5 standard errors: a correct function fails this about once in 10**5 gradings).
+    first = randint(rng, 0, 10_000)
+    values = [float(numbers(_unpack_data(student.make_linear_data(1, 1, seed=s))[3],
+                            "theta0")[0]) for s in range(first, first + 100)]
+    v = torch.tensor(values, dtype=torch.float64)
+    m, sd = float(v.mean()), float(v.std())
+    assert abs(m) <= 0.45 and abs(sd - 1) <= 0.35, (
+        f"theta0 should be drawn from a standard normal distribution: over 100 seeds it had "
+        f"mean {m:.3g} and std {sd:.3g} (allowed: mean within 0.45 of 0, std within 0.35 "
+        "of 1)")
+
+
 @contract(0.25)  # shapes and dtypes
 @problem("make_linear_data")
 def test_make_linear_data_shapes(student, rng):
