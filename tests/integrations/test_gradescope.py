@@ -17,7 +17,7 @@ import pytest
 
 from autograder.integrations.gradescope import find_notebooks, to_gradescope
 from autograder.results import SubmissionResult
-from tests.builders import ASSIGNMENT, synthetic_result
+from tests.builders import ASSIGNMENT, mse_checks, synthetic_result, with_checks
 from tests.conftest import ROOT, run_course
 
 EXAMPLES = ROOT / "examples" / "submitted"
@@ -150,3 +150,19 @@ def test_run_autograder_grades_uploaded_notebooks(tmp_path):
     assert bob_score == 0
     mse = next(t for t in bob["tests"] if t["name"] == "02-seven-steps.ipynb: mse")
     assert mse["status"] == "failed" and "NotImplementedError" in mse["output"]
+
+
+def test_a_problem_that_earns_nothing_says_why_and_what_each_check_cost(course):
+    result = with_checks(course, "mse", mse_checks(value_is_mean="expected 42.667, got 256",
+                                                   is_0dim="got shape (1,)"))
+    tests = {t["name"]: t for t in to_gradescope(course, result, seconds=1)["tests"]}
+    out = tests["02-seven-steps.ipynb: mse"]["output"]
+    assert out.startswith("Your `mse` gives a wrong result on the grader's data")
+    assert "- mse value is mean (core check: the problem earns 0): expected 42.667" in out
+    assert "- mse is 0dim (for your information): got shape (1,)" in out
+    assert "All" not in out
+    slip = with_checks(course, "mse", mse_checks(is_0dim="got shape (1,)"))
+    mse = {t["name"]: t for t in to_gradescope(course, slip, seconds=1)["tests"]}[
+        "02-seven-steps.ipynb: mse"]
+    assert mse["score"] == 0.75 and mse["status"] == "failed"
+    assert "- mse is 0dim (costs 0.25 points): got shape (1,)" in mse["output"]
