@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -35,10 +36,41 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Scoring(StrEnum):
+    """How a problem's hidden checks become points (pipeline/score.py, docs/graders.md)."""
+
+    CORE = "core"  # any failed core check: 0; else each failed contract check deducts its weight
+    ALL_OR_NOTHING = "all_or_nothing"  # every check passed: the points; otherwise 0
+    PROPORTIONAL = "proportional"  # the points times the share of checks passed
+
+
 class Problem(_Strict):
     points: float = Field(ge=0)
     manual: bool = False  # graded by a person, reported as pending
-    all_or_nothing: bool = False  # otherwise: share of the problem's tests passed
+    scoring: Scoring = Scoring.CORE
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_all_or_nothing(cls, data: Any) -> Any:
+        """`all_or_nothing: true` (the key of earlier kits) still means scoring: all_or_nothing;
+        `false` meant the default rule. Both keys at once are refused: which one wins?"""
+        if not isinstance(data, dict) or "all_or_nothing" not in data:
+            return data
+        data = dict(data)
+        old = data.pop("all_or_nothing")
+        if not isinstance(old, bool):
+            raise ValueError(f"all_or_nothing must be true or false, not {old!r}; better, "
+                             "write scoring: all_or_nothing (or proportional, or core)")
+        if "scoring" in data:
+            raise ValueError("give either scoring or the older all_or_nothing, not both; "
+                             "keep scoring: " + str(data["scoring"]))
+        if old:
+            data["scoring"] = Scoring.ALL_OR_NOTHING
+        return data
+
+    @property
+    def all_or_nothing(self) -> bool:
+        return self.scoring == Scoring.ALL_OR_NOTHING
 
 
 class Notebook(_Strict):

@@ -52,9 +52,21 @@ class TestResult(_Flat):
     passed: bool
     message: str
     duration: float
-    points: float = 0.0  # filled in by the score step
+    points: float = 0.0  # score step: the share of the points this check earned (proportional
+    #                      and all-or-nothing rules; 0 under the core rule, see `cost`)
     kind: str = "core"  # core: computes the right thing | contract: a side rule (weight)
     weight: float = 0.0  # contract checks: the share of the problem's points a slip costs
+    cost: float = 0.0  # score step: the points this failed check cost (0 when passed)
+    helpers: list[str] = field(default_factory=list)  # reference helpers the student's code
+    #                                                   called instead of its own (sorted)
+
+    @property
+    def label(self) -> str:
+        """The check's name for students: test_mse_is_0dim -> "mse is 0dim",
+        test_fit[first_5] -> "fit (first 5)"."""
+        name, _, param = self.name.removeprefix("test_").partition("[")
+        label = name.replace("_", " ")
+        return f"{label} ({param.rstrip(']').replace('_', ' ')})" if param else label
 
 
 @dataclass
@@ -64,6 +76,21 @@ class ProblemScore(_Flat):
     possible: float
     passed: int
     tests: int
+    rule: str = ""  # the scoring rule applied (config.Scoring), "" when nothing was scored
+    summary: str = ""  # the verdict in plain words, for the student (score step)
+    helpers: list[str] = field(default_factory=list)  # reference helpers used in its checks
+
+    def cost_of(self, test: TestResult) -> str:
+        """What a failed check of this problem cost, for students (score step's `cost`)."""
+        if test.passed:
+            return ""
+        if test.cost <= 0:
+            return "for your information"
+        if self.rule == "core" and test.kind != "contract":
+            return "core check: the problem earns 0"
+        if self.rule == "all_or_nothing":
+            return "all-or-nothing: the problem earns 0"
+        return f"costs {test.cost:g} point{'s' * (test.cost != 1)}"
 
 
 @dataclass
@@ -118,6 +145,9 @@ class NotebookResult:
     artifacts: list[dict[str, Any]] = field(default_factory=list)  # from grading.attach
     restarts: int = 0
     seconds: float = 0.0
+
+    def score_of(self, problem: str) -> ProblemScore | None:
+        return next((p for p in self.problems if p.problem == problem), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -41,3 +41,38 @@ def write_result(out, course, student: str, points: dict[str, float | None] | No
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data))
     return path
+
+
+def made_up_check(problem: str, name: str, passed: bool, *, kind: str = "core",
+                  weight: float = 0.0, message: str = "", helpers: list[str] | None = None):
+    """One hidden check's result, as the grade step would record it."""
+    from autograder.results import TestResult
+
+    return TestResult(problem=problem, name=name, passed=passed,
+                      message="" if passed else message or f"{name} failed", duration=0.01,
+                      kind=kind, weight=weight, helpers=helpers or [])
+
+
+def with_checks(course, problem: str, checks: list):
+    """A SubmissionResult, full marks but for PROBLEM: its checks are CHECKS (see
+    made_up_check), scored by the score step."""
+    from autograder.pipeline.score import score_problem
+    from autograder.results import SubmissionResult
+
+    result = SubmissionResult.from_dict(synthetic_result(course, {}))
+    spec = course.assignment(ASSIGNMENT).problems[problem]
+    for nb in result.notebooks:
+        if nb.score_of(problem) is not None:
+            nb.tests = [t for t in nb.tests if t.problem != problem] + checks
+            nb.problems = [score_problem(problem, spec, checks) if p.problem == problem else p
+                           for p in nb.problems]
+    return result
+
+
+def mse_checks(**failed: str) -> list:
+    """The mse problem's checks (two core, two contract at 0.25); FAILED: name -> message."""
+    names = {"value_is_mean": ("core", 0.0), "keeps_graph": ("core", 0.0),
+             "is_0dim": ("contract", 0.25), "does_not_modify_inputs": ("contract", 0.25)}
+    return [made_up_check("mse", f"test_mse_{n}", n not in failed, kind=kind, weight=w,
+                          message=failed.get(n, ""), helpers=["quadratic"])
+            for n, (kind, w) in names.items()]

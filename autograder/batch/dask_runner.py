@@ -46,7 +46,8 @@ def _course(root: str, assignment: str) -> Course:
     digest = course_digest(course, assignment).hexdigest()
     if _versions.setdefault((root, assignment), digest) != digest:
         raise CourseKitError(
-            f"on Dask worker {_worker_name()}: course.yml or the graders under {root} changed "
+            f"on Dask worker {_worker_name()}: course.yml, the graders or the source notebooks "
+            f"under {root} changed "
             "since this worker first graded; restart the Dask workers")
     return course
 

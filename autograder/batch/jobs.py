@@ -59,13 +59,19 @@ _NOT_GRADING = {"late": True, "assignments": {"__all__": {"due", "late", "extens
 
 
 def course_digest(course: Course, assignment: str) -> hashlib._Hash:
-    """A running hash of what grades ASSIGNMENT: course.yml and its grader files."""
+    """A running hash of what grades ASSIGNMENT: the grading settings of course.yml (not
+    due dates, late policy or extensions), its grader files and its source notebooks
+    (restore takes locked cells from them, and the reference helpers their solution
+    cells, pipeline/reference.py)."""
     settings = course.model_dump(mode="json", exclude=_NOT_GRADING)
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     graders = course.path("graders") / assignment
     for path in sorted(p for p in graders.rglob("*.py") if "__pycache__" not in p.parts):
         digest.update(str(path.relative_to(graders)).encode())
         digest.update(path.read_bytes())
+    for nb in course.assignment(assignment).notebooks:
+        source = course.source_notebook(assignment, nb.file)
+        digest.update(source.read_bytes() if source.is_file() else b"<missing>")
     return digest
 
 

@@ -281,11 +281,11 @@ def _test(nb: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
     elif not p.tests:
         output = "No checks ran for this problem."
     elif failed:
-        output = f"{p.passed} of {p.tests} checks passed. What to fix:\n\n" + "\n\n".join(
-            f"- {t.name.removeprefix('test_').replace('_', ' ')}: {t.message}"
-            for t in failed)
+        output = (p.summary or f"{p.passed} of {p.tests} checks passed.") + \
+            "\n\nWhat to fix:\n\n" + "\n\n".join(
+                f"- {t.label} ({p.cost_of(t)}): {t.message}" for t in failed)
     else:
-        output = f"All {p.tests} checks passed."
+        output = p.summary or f"All {p.tests} checks passed."
     full = p.points >= p.possible
     return {"name": name, "score": float(p.points), "max_score": float(p.possible),
             "status": "passed" if full else "failed", "visibility": "visible",

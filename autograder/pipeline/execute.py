@@ -9,7 +9,7 @@ calls; if a call kills it, the same replay brings up a new one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from autograder.config import Limits
 from autograder.errors import CallTimeout, WorkerCrashed
@@ -74,7 +74,9 @@ class Execution:
         self.outcomes = [results.get(i, CellOutcome(self.labels[i], CellStatus.NOT_RUN, reason))
                          for i in range(len(self.sources))]
 
-    def call(self, name: str, args: tuple, kwargs: dict) -> CallReply:
+    def call(self, name: str, args: tuple, kwargs: dict,
+             reference: dict[str, Any] | None = None) -> CallReply:
+        """Call the student's NAME on a live worker; REFERENCE: see pipeline/reference.py."""
         if name in self.broken:
             # A function that hung or killed the worker once is not run again: each retry
             # would cost a time limit and a replay, and its problem is lost either way.
@@ -85,7 +87,9 @@ class Execution:
         assert self.worker is not None
         self._calls += 1
         try:
-            return self.worker.call(self._calls, name, args, kwargs, self.limits.call_seconds)
+            lend = {"reference": reference} if reference else {}  # channels without it work
+            return self.worker.call(self._calls, name, args, kwargs, self.limits.call_seconds,
+                                    **lend)
         except (CallTimeout, WorkerCrashed) as error:
             self.broken[name] = error
             self.worker.close()

@@ -9,9 +9,10 @@ one TestResult per test.
 from __future__ import annotations
 
 import io
+import sys
 import zlib
-from collections.abc import Callable
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import torch
 
 from autograder.errors import CourseKitError
 from autograder.grading import Student, collecting_artifacts
+from autograder.pipeline.reference import ReferenceHelpers
 from autograder.results import TestResult
 from autograder.sandbox.channel import CallReply
 
@@ -36,13 +38,25 @@ def grader_file(graders_dir: Path, assignment: str, notebook_stem: str) -> Path:
 
 
 class _Plugin:
-    def __init__(self, send: Callable[[str, tuple, dict], CallReply], seed: int):
-        self._send, self._seed = send, seed  # not `seed`: that name is a fixture
+    def __init__(self, send: Callable[..., CallReply], seed: int,
+                 references: ReferenceHelpers | None):
+        self._forward, self._seed = send, seed  # not `seed`: that name is a fixture
+        self._references = references
+        self._done: dict[str, frozenset[str]] = {}  # nodeid -> problems whose tests all ran
+        self._lendable: frozenset[str] = frozenset()  # for the current test
+        self._helpers: set[str] = set()  # reference helpers the current test's calls used
         self.results: list[TestResult] = []
         self.problems: dict[str, str] = {}
         self.contracts: dict[str, float] = {}  # nodeid -> weight of a contract check
         self.errors: list[str] = []
         self.interrupted = False
+
+    def _send(self, name: str, args: tuple, kwargs: dict) -> CallReply:
+        lend = self._references and self._references.for_call(name, self._lendable)
+        reply = (self._forward(name, args, kwargs, reference=lend) if lend
+                 else self._forward(name, args, kwargs))
+        self._helpers.update(reply.helpers)
+        return reply
 
     @pytest.fixture
     def student(self) -> Student:
@@ -78,10 +92,20 @@ class _Plugin:
             contract = item.get_closest_marker("contract")
             if contract is not None:
                 self.contracts[item.nodeid] = float(contract.args[0])
+        # A problem's reference may be lent once all its tests have run, never before:
+        # student code could keep a lent function and pass that problem's checks with it.
+        graded = set(self.problems.values())
+        for i, item in enumerate(items):
+            later = {self.problems.get(it.nodeid) for it in items[i:]}
+            self._done[item.nodeid] = frozenset(graded - later)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        self._helpers = set()
+        self._lendable = self._done.get(nodeid, frozenset())
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or (report.when == "setup" and not report.passed):
@@ -93,6 +117,7 @@ class _Plugin:
                 duration=round(report.duration, 4),
                 kind="contract" if report.nodeid in self.contracts else "core",
                 weight=self.contracts.get(report.nodeid, 0.0),
+                helpers=sorted(self._helpers),
             ))
 
 
@@ -119,17 +144,40 @@ _PLAIN_PREFIXES = (
 )
 
 
+@contextmanager
+def grader_imports(folder: Path) -> Iterator[None]:
+    """While the block runs, grader files import the modules beside them (an assignment's
+    shared helpers: `from grader_helpers import ...`; pytest's importlib mode alone would not
+    find them). Afterwards the modules loaded meanwhile are forgotten, so that the next run,
+    perhaps of another assignment with a helper module of the same name, loads its own."""
+    entry = str(folder.resolve())
+    before = set(sys.modules)
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        sys.path.remove(entry)
+        for name in set(sys.modules) - before:
+            if str(getattr(sys.modules[name], "__file__", None) or "").startswith(entry + "/"):
+                del sys.modules[name]
+
+
 _UNUSED_PLUGINS = ("cacheprovider", "unraisableexception", "threadexception", "randomly",
                    "doctest", "junitxml", "pastebin", "logging", "stepwise", "faulthandler",
                    "debugging", "setuponly", "setupplan", "terminalprogress")
 
 
-def run_graders(test_file: Path, send: Callable[[str, tuple, dict], CallReply], seed: int,
-                artifacts: list[dict[str, Any]] | None = None) -> list[TestResult]:
-    """Run the hidden tests; what they `attach` (grading.attach) is added to ARTIFACTS."""
+def run_graders(test_file: Path, send: Callable[..., CallReply], seed: int,
+                artifacts: list[dict[str, Any]] | None = None,
+                references: ReferenceHelpers | None = None) -> list[TestResult]:
+    """Run the hidden tests; what they `attach` (grading.attach) is added to ARTIFACTS.
+
+    SEND(name, args, kwargs) calls the student's function. With REFERENCES, a call gets
+    the reference versions of the problems whose tests have all run, as
+    SEND(..., reference=...) (pipeline/reference.py)."""
     if not test_file.is_file():
         raise GraderError(f"hidden graders not found: {test_file}")
-    plugin = _Plugin(send, seed)
+    plugin = _Plugin(send, seed, references)
     args = [str(test_file), "-q", "--rootdir", str(test_file.parent), "-c", "/dev/null",
             "--import-mode=importlib", "-o", "python_files=test_*.py",
             # Fast in-process runs: plain asserts (messages are what students see), native
@@ -142,7 +190,8 @@ def run_graders(test_file: Path, send: Callable[[str, tuple, dict], CallReply], 
             *(arg for name in _UNUSED_PLUGINS for arg in ("-p", f"no:{name}")),
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     sink = io.StringIO()
-    with redirect_stdout(sink), redirect_stderr(sink), collecting_artifacts() as found:
+    with redirect_stdout(sink), redirect_stderr(sink), collecting_artifacts() as found, \
+            grader_imports(test_file.parent):
         code = pytest.main(args, plugins=[plugin])
     if plugin.interrupted:
         raise KeyboardInterrupt

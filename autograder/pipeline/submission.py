@@ -17,6 +17,7 @@ from autograder.notebook_cells import read
 from autograder.pipeline.execute import execute
 from autograder.pipeline.grade import GraderError, grader_file, run_graders
 from autograder.pipeline.load import Loaded, load_submission
+from autograder.pipeline.reference import ReferenceHelpers, reference_helpers
 from autograder.pipeline.restore import restore
 from autograder.pipeline.score import score
 from autograder.results import (
@@ -32,6 +33,11 @@ from autograder.sandbox.pool import WorkerPool
 @lru_cache(maxsize=32)
 def _source(path: Path) -> Any:
     return read(path)
+
+
+@lru_cache(maxsize=32)
+def _references(path: Path, problems: tuple[str, ...]) -> ReferenceHelpers:
+    return reference_helpers(_source(path), problems)
 
 
 def zero_scores(spec: Notebook) -> list[ProblemScore]:
@@ -53,12 +59,13 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
             if loaded.refused:  # listed with the tamper events, too
                 result.changes = [Change("refused", spec.file, loaded.reason)]
             return result
-        notebook, result.changes = restore(loaded.notebook,
-                                           _source(course.source_notebook(assignment, spec.file)))
+        source = course.source_notebook(assignment, spec.file)
+        notebook, result.changes = restore(loaded.notebook, _source(source))
         execution = execute(notebook, pool, course.limits)
         result.cells = execution.outcomes
         tests = grader_file(course.path("graders"), assignment, spec.stem)
-        result.tests = run_graders(tests, execution.call, seed, result.artifacts)
+        result.tests = run_graders(tests, execution.call, seed, result.artifacts,
+                                   _references(source, tuple(spec.autograded)))
         result.problems = score(spec, result.tests)
         result.restarts = execution.restarts
     except GraderError:

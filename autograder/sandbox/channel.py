@@ -44,6 +44,7 @@ class CallReply:
     args: tuple
     kwargs: dict
     output: str = ""
+    helpers: tuple[str, ...] = ()  # reference helpers the student's code called
 
 
 class WorkerChannel:
@@ -164,11 +165,16 @@ class WorkerChannel:
                                     "protocol; execution was stopped", "", "crashed"))
                 return runs
 
-    def call(self, call_id: int, name: str, args: tuple, kwargs: dict, seconds: float
-             ) -> CallReply:
+    def call(self, call_id: int, name: str, args: tuple, kwargs: dict, seconds: float,
+             reference: dict[str, Any] | None = None) -> CallReply:
+        """Call the notebook's NAME; REFERENCE (pipeline/reference.py) lends it the
+        reference versions of other problems' functions for this call."""
         self.wait_ready()
-        self._send({"op": "call", "id": call_id, "name": name,
-                    "args": encode(list(args)), "kwargs": encode(dict(kwargs))})
+        message = {"op": "call", "id": call_id, "name": name,
+                   "args": encode(list(args)), "kwargs": encode(dict(kwargs))}
+        if reference:
+            message["reference"] = reference
+        self._send(message)
         try:
             reply = self._receive(self.clock() + seconds)
         except TimeoutError:
@@ -198,7 +204,11 @@ class WorkerChannel:
             raise StudentError(f"{name}() returned data the grader cannot read: {exc}") from None
         if type(args_after) is not tuple or type(kwargs_after) is not dict:
             raise StudentError(f"{name}(): the worker sent malformed arguments back")
-        return CallReply(value, args_after, kwargs_after, output)
+        lent = reference["names"] if reference else ()
+        helpers = reply.get("helpers", [])
+        # Only names that were lent: the list is shown to the student, nothing else.
+        helpers = tuple(h for h in lent if type(helpers) is list and h in helpers)
+        return CallReply(value, args_after, kwargs_after, output, helpers)
 
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from build_examples import ASSIGNMENT, NOTEBOOKS, with_mistakes
-from mistakes import LOSES
+from alternatives import ALTERNATIVES
+from build_examples import ASSIGNMENT, NOTEBOOKS, completed, with_mistakes
+from mistakes import LOSES, SLIPS
 
 from tests.conftest import COURSE_BIN, ROOT, run_course
 
@@ -87,10 +88,29 @@ def test_results_and_feedback_explain_failures(example_class):
     data = json.loads((out / "first" / "carol" / ASSIGNMENT / "results.json").read_text())
     assert isinstance(data["seed"], int)
     test = next(t for nb in data["notebooks"] for t in nb["tests"] if not t["passed"])
-    assert set(test) >= {"problem", "name", "passed", "points", "message", "duration"}
+    assert set(test) >= {"problem", "name", "passed", "points", "message", "duration",
+                         "kind", "weight", "cost", "helpers"}
     page = (out / "first" / "carol" / ASSIGNMENT / "feedback.html").read_text()
     assert "did you sum instead of average?" in page
     assert "@problem" not in page and "def test_" not in page  # no hidden test code
+    # The verdict in plain words, and one bug charged once: carol's `train` is graded with
+    # the reference `apply_step`, and says so.
+    assert ("Your <code>mse</code> gives a wrong result on the grader&#39;s data (check “mse "
+            "value is mean”), so this problem earns 0; the other checks below are for your "
+            "information.") in page
+    assert ("Your <code>train</code> calls <code>apply_step</code>: it was graded with the "
+            "reference version of that function in place of yours") in page
+    problems = _problems(out / "first", "carol")
+    assert problems["mse"]["points"] == 0 and problems["train"]["points"] == 1
+
+
+def test_all_checks_passed_is_never_said_next_to_a_lower_score(example_class):
+    _, _, out = example_class
+    for student in _grades(out / "first"):
+        for p in _problems(out / "first", student).values():
+            if p["points"] is not None:
+                assert ("All " in p["summary"] and "checks passed" in p["summary"]) == \
+                    (p["points"] == p["possible"]), (student, p)
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +134,35 @@ def test_each_typical_mistake_loses_exactly_its_problems(mistakes_class, mistake
     lost = {g for g, p in problems.items()
             if p["points"] is not None and p["points"] < p["possible"]}
     assert lost == LOSES[mistake]
+    # Wrong at the core: nothing; a contract slip: something, less than everything.
+    for g in lost:
+        if g in SLIPS.get(mistake, set()):
+            assert 0 < problems[g]["points"] < problems[g]["possible"], problems[g]["summary"]
+        else:
+            assert problems[g]["points"] == 0, problems[g]["summary"]
+
+
+@pytest.fixture(scope="module")
+def alternatives_class(tmp_path_factory):
+    """One student per correct alternative of examples/alternatives.py, graded in one batch."""
+    tmp = tmp_path_factory.mktemp("alternatives")
+    for name, cells in ALTERNATIVES.items():
+        folder = tmp / "submitted" / name / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for notebook in NOTEBOOKS:
+            nbformat.write(completed(notebook, cells), str(folder / notebook))
+    result = run_course("autograde", str(tmp / "submitted"), "--out", str(tmp / "out"),
+                        "--workers", "2", "--seed", "5")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return tmp / "out"
+
+
+@pytest.mark.parametrize("alternative", sorted(ALTERNATIVES))
+def test_each_correct_alternative_earns_full_marks(alternatives_class, alternative):
+    problems = _problems(alternatives_class, alternative)
+    short = {g: p["summary"] for g, p in problems.items()
+             if p["points"] is not None and p["points"] < p["possible"]}
+    assert short == {}
 
 
 def _processes_with(marker: str) -> list[str]:

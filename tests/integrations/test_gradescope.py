@@ -26,7 +26,7 @@ from autograder.integrations.gradescope import (
 )
 from autograder.pipeline.safe_read import Refused
 from autograder.results import SubmissionResult
-from tests.builders import ASSIGNMENT, synthetic_result
+from tests.builders import ASSIGNMENT, mse_checks, synthetic_result, with_checks
 from tests.conftest import ROOT, run_course
 
 EXAMPLES = ROOT / "examples" / "submitted"
@@ -351,3 +351,19 @@ def test_an_uploaded_zip_is_read_safely(tmp_path, monkeypatch):
     assert not (tmp_path / "hw").exists()  # nothing is extracted, so nothing traverses
     assert "symbolic link" in str(got["01-gradients.ipynb"])
     assert "more than" in str(got["03-linear-regression.ipynb"])
+
+
+def test_a_problem_that_earns_nothing_says_why_and_what_each_check_cost(course):
+    result = with_checks(course, "mse", mse_checks(value_is_mean="expected 42.667, got 256",
+                                                   is_0dim="got shape (1,)"))
+    tests = {t["name"]: t for t in to_gradescope(course, result, seconds=1)["tests"]}
+    out = tests["02-seven-steps.ipynb: mse"]["output"]
+    assert out.startswith("Your `mse` gives a wrong result on the grader's data")
+    assert "- mse value is mean (core check: the problem earns 0): expected 42.667" in out
+    assert "- mse is 0dim (for your information): got shape (1,)" in out
+    assert "All" not in out
+    slip = with_checks(course, "mse", mse_checks(is_0dim="got shape (1,)"))
+    mse = {t["name"]: t for t in to_gradescope(course, slip, seconds=1)["tests"]}[
+        "02-seven-steps.ipynb: mse"]
+    assert mse["score"] == 0.75 and mse["status"] == "failed"
+    assert "- mse is 0dim (costs 0.25 points): got shape (1,)" in mse["output"]

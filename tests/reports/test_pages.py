@@ -15,7 +15,7 @@ from autograder.reports.similarity import normalized_tokens, similar_pairs
 from autograder.reports.submission import render_feedback
 from autograder.reports.summary import render_summary
 from autograder.results import SubmissionResult
-from tests.builders import ASSIGNMENT, synthetic_result
+from tests.builders import ASSIGNMENT, mse_checks, synthetic_result, with_checks
 from tests.conftest import ROOT
 
 EXAMPLES = ROOT / "examples" / "submitted"
@@ -98,3 +98,29 @@ def test_summary_lists_failures_changes_and_slow_notebooks(course):
     assert "locked cell edited" in page and "was not submitted" in page
     assert page.index("eve") < page.index("99.5")
     assert "Not checked" in page  # similarity needs the submitted folder
+
+
+def _mse_section(page: str) -> str:
+    return page[page.index("<h2>02-seven-steps.ipynb"):page.index("<h2>03-linear")]
+
+
+def test_feedback_says_plainly_why_a_problem_earns_nothing(course):
+    result = with_checks(course, "mse", mse_checks(value_is_mean="expected 42.667, got 256",
+                                                   is_0dim="got shape (1,)"))
+    page = _mse_section(render_feedback(result))
+    assert ("Your <code>mse</code> gives a wrong result on the grader&#39;s data (check “mse "
+            "value is mean”), so this problem earns 0; the other checks below are for your "
+            "information.") in page
+    assert "core check: the problem earns 0" in page and "for your information" in page
+    assert "Your <code>mse</code> calls <code>quadratic</code>" in page
+    assert "All 4 checks passed" not in page
+
+
+def test_feedback_names_each_contract_slip_with_what_it_cost(course):
+    result = with_checks(course, "mse", mse_checks(does_not_modify_inputs="preds changed"))
+    page = _mse_section(render_feedback(result))
+    assert "0.75 / 1" in page and "costs 0.25 points" in page
+    assert "“mse does not modify inputs” costs 0.25 points. It earns 0.75 of 1." in page
+    assert "All 4 checks passed" not in page
+    full = _mse_section(render_feedback(with_checks(course, "mse", mse_checks())))
+    assert "All 4 checks passed." in full and "1 / 1" in full

@@ -13,15 +13,20 @@ Messages (host -> worker):
       replies {"event": "cell_start", "index": i} before each cell and
       {"event": "cell_end", "index": i, "ok": bool, "error": str, "output": str} after it,
       then {"event": "run_done"}.
-  {"op": "call", "id": int, "name": str, "args": [...], "kwargs": {...}}
+  {"op": "call", "id": int, "name": str, "args": [...], "kwargs": {...},
+   "reference": {"code": str, "names": [str, ...]}}   (reference: optional)
       replies {"event": "call_done", "id": int, "ok": bool, "value", "args", "kwargs",
-               "output", "error", "traceback"}.
+               "output", "error", "traceback", "helpers": [str, ...]}.
+      With `reference`, the call runs with the notebook's functions NAMES replaced by
+      their reference versions (defined by CODE, the course's solution cells), restored
+      afterwards; "helpers" lists those the student's code called (pipeline/reference.py).
 Everything the worker sends is checked again on the host: this process is untrusted
 as soon as the first student cell runs.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -133,11 +138,15 @@ def make_tensor(fields: dict, factory) -> object:
     return t
 
 
+_MISSING = object()
+
+
 class Worker:
     def __init__(self, output_limit: int, reap: bool):
         self.shell = make_shell()
         self.output_limit = output_limit
         self.reap = reap
+        self._reference: tuple[str, dict] | None = None  # (code, namespace it defined)
 
     def capture(self) -> BoundedOutput:
         buffer = BoundedOutput(self.output_limit)
@@ -189,6 +198,33 @@ class Worker:
             return {k: self.resolve(v) for k, v in value.items()}
         return value
 
+    def reference_namespace(self, code: str) -> dict:
+        """The namespace CODE (the reference solutions) defines; the last one is kept."""
+        if self._reference is None or self._reference[0] != code:
+            namespace: dict = {"__name__": "reference_solutions"}
+            exec(compile(code, "<reference solutions>", "exec"), namespace)
+            self._reference = (code, namespace)
+        return self._reference[1]
+
+    def lend(self, reference: dict, called: str, used: set) -> dict:
+        """Put the reference versions of reference["names"] into the notebook's namespace
+        for one call; returns what they replaced, for give_back."""
+        namespace = self.reference_namespace(str(reference["code"]))
+        replaced = {}
+        for name in reference["names"]:
+            helper = namespace.get(name)
+            if name != called and callable(helper):
+                replaced[name] = self.shell.user_ns.get(name, _MISSING)
+                self.shell.user_ns[name] = _lent(helper, name, used)
+        return replaced
+
+    def give_back(self, replaced: dict) -> None:
+        for name, own in replaced.items():
+            if own is _MISSING:
+                self.shell.user_ns.pop(name, None)
+            else:
+                self.shell.user_ns[name] = own
+
     def call(self, request: dict) -> None:
         reply = {"event": "call_done", "id": request.get("id"), "ok": False}
         name = str(request.get("name"))
@@ -201,9 +237,21 @@ class Worker:
         raw_args = decode(request.get("args", []), make_tensor)
         raw_kwargs = decode(request.get("kwargs", {}), make_tensor)
         args, kwargs = self.resolve(raw_args), self.resolve(raw_kwargs)
+        used: set = set()
+        replaced: dict = {}
         buffer = self.capture()
         try:
-            value = function(*args, **kwargs)
+            if request.get("reference"):
+                try:
+                    replaced = self.lend(request["reference"], name, used)
+                except Exception as exc:  # the course's code, not the student's
+                    raise RuntimeError("the course's reference helpers could not be loaded "
+                                       f"(not a mistake of yours): {_one_line(exc)}") from None
+            try:
+                value = function(*args, **kwargs)
+            finally:
+                self.give_back(replaced)
+            reply["helpers"] = sorted(used)
             reply["value"] = encode(value)
         except Unencodable as exc:
             reply["error"] = f"{name} returned {exc}"
@@ -225,6 +273,15 @@ class Worker:
             self.release()
         reply["output"] = buffer.text()
         send(reply)
+
+
+def _lent(helper, name: str, used: set):
+    """HELPER as the student's code sees it: each call is noted in USED."""
+    @functools.wraps(helper)
+    def lent(*args, **kwargs):
+        used.add(name)
+        return helper(*args, **kwargs)
+    return lent
 
 
 def _unresolve(value, raw):
