@@ -66,7 +66,8 @@ def course_digest(course: Course, assignment: str) -> hashlib._Hash:
     settings = course.model_dump(mode="json", exclude=_NOT_GRADING)
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     graders = course.path("graders") / assignment
-    for path in sorted(p for p in graders.rglob("*.py") if "__pycache__" not in p.parts):
+    for path in sorted(p for p in graders.rglob("*") if p.suffix in (".py", ".json")
+                       and "__pycache__" not in p.parts):
         digest.update(str(path.relative_to(graders)).encode())
         digest.update(path.read_bytes())
     for nb in course.assignment(assignment).notebooks:

@@ -218,10 +218,29 @@ def export_gradescope(course: Course, assignment: str, out: Path,
         script = RUN_AUTOGRADER.format(assignment=spec.name, unsafe=int(unsafe_no_sandbox))
         _add(zf, "run_autograder", script.encode(), 0o755)
         _add(zf, "course.yml", _graded_from_release(course).encode(), 0o644)
+        for name, text in _reference_helpers(course, spec.name).items():
+            _add(zf, name, text.encode(), 0o644)
         for name in sorted(files):
             _add(zf, name, files[name].read_bytes(), 0o644)
     os.replace(tmp, out)
     return out
+
+
+def _reference_helpers(course: Course, assignment: str) -> dict[str, str]:
+    """Zip entry -> the reference helpers of each notebook (pipeline/reference.py), which
+    grading lends to students' functions: beside the graders, since source/ stays home."""
+    from autograder.notebook_cells import read
+    from autograder.pipeline.reference import reference_helpers
+    from autograder.pipeline.submission import shipped_references
+
+    entries = {}
+    for nb in course.assignment(assignment).notebooks:
+        helpers = reference_helpers(read(course.source_notebook(assignment, nb.file)),
+                                    tuple(nb.autograded))
+        where = shipped_references(course.path("graders"), assignment, nb)
+        entries[where.resolve().relative_to(course.root.resolve()).as_posix()] = \
+            helpers.to_json()
+    return entries
 
 
 def _graded_from_release(course: Course) -> str:

@@ -18,6 +18,7 @@ says so (results.TestResult.helpers).
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -32,6 +33,15 @@ class ReferenceHelpers:
 
     imports: str  # the source notebook's import lines
     cells: tuple[tuple[str, str], ...]  # (problem, solution cell) for each problem function
+
+    def to_json(self) -> str:
+        return json.dumps({"imports": self.imports, "cells": [list(c) for c in self.cells]},
+                          indent=1, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> ReferenceHelpers:
+        data = json.loads(text)
+        return cls(str(data["imports"]), tuple((str(n), str(c)) for n, c in data["cells"]))
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -36,8 +36,17 @@ def _source(path: Path) -> Any:
 
 
 @lru_cache(maxsize=32)
-def _references(path: Path, problems: tuple[str, ...]) -> ReferenceHelpers:
-    return reference_helpers(_source(path), problems)
+def _references(source: Path, shipped: Path, problems: tuple[str, ...]) -> ReferenceHelpers:
+    """The reference helpers from the SOURCE notebook, or from SHIPPED where a course
+    without its source notebooks (the Gradescope zip) carries them beside its graders."""
+    if shipped.is_file():
+        return ReferenceHelpers.from_json(shipped.read_text(encoding="utf-8"))
+    return reference_helpers(_source(source), problems)
+
+
+def shipped_references(graders: Path, assignment: str, spec: Notebook) -> Path:
+    """Where a course that ships no source notebooks keeps SPEC's reference helpers."""
+    return graders / assignment / "reference" / f"{spec.stem}.json"
 
 
 def zero_scores(spec: Notebook) -> list[ProblemScore]:
@@ -65,7 +74,9 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
         result.cells = execution.outcomes
         tests = grader_file(course.path("graders"), assignment, spec.stem)
         result.tests = run_graders(tests, execution.call, seed, result.artifacts,
-                                   _references(source, tuple(spec.autograded)))
+                                   _references(source, shipped_references(
+                                       course.path("graders"), assignment, spec),
+                                       tuple(spec.autograded)))
         result.problems = score(spec, result.tests)
         result.restarts = execution.restarts
     except GraderError:
