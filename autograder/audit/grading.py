@@ -68,6 +68,7 @@ class VariantResult:
     error: str = ""  # the kit failed on this variant
     seconds: float = 0.0
     executing: float = 0.0  # of the seconds: restoring and executing the notebook
+    fresh_seeds: list[int] = field(default_factory=list)  # graded again, one per notebook
 
 
 # ------------------------------------------------------------------ in a grading process

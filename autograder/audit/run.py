@@ -20,6 +20,7 @@ import ast
 import random
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from autograder.audit.allowlist import Allowlist, allowlist_path, load_allowlist
 from autograder.audit.grading import Grading, Variant, VariantResult
@@ -53,31 +54,20 @@ def audit(course: Course, assignment: str, *, seeds: int = 20, first_seed: int |
     mutants = make_mutants(course, spec, chosen)
     notebooks = sorted(set(chosen.values()), key=[nb.file for nb in spec.notebooks].index)
 
-    variants: list[Variant] = []
-    for nb in notebooks:
-        mine = tuple(p for p, file in chosen.items() if file == nb)
-        for seed in seed_list:
-            variants.append(Variant(f"reference:{nb}:{seed}", assignment, nb, (seed,),
-                                    record=seed in mutant_seeds))
-            variants.append(Variant(f"blank:{nb}:{seed}", assignment, nb, (seed,), blank=True))
-        control = tuple((p, _normalised(course, assignment, nb, p)) for p in mine)
-        variants.append(Variant(f"control:{nb}", assignment, nb, mutant_seeds, control,
-                                problems=mine, record=True))
-    for index, (problem, mutant) in enumerate(_flat(mutants)):
-        variants.append(Variant(f"mutant:{index}", assignment, chosen[problem], mutant_seeds,
-                                ((problem, mutant.source),), problems=(problem,),
-                                record=problem not in allowlist.outputs_open))
-
-    results = {r.key: r for r in grade_variants(course, variants, workers=workers,
-                                                unsafe_no_sandbox=unsafe_no_sandbox,
-                                                progress=progress)}
+    variants = _plan(course, spec, chosen, mutants, seed_list, workers, allowlist)
+    grade = {"workers": workers, "unsafe_no_sandbox": unsafe_no_sandbox, "progress": progress}
+    results = {r.key: r for r in grade_variants(course, variants, **grade)}
+    again = _to_grade_again(variants, results, chosen)
+    for fresh in grade_variants(course, again, **grade):
+        key, seed = fresh.key.rsplit("@", 1)
+        _replace_grading(results[key], fresh, int(seed))
     result = AuditResult(assignment, seed_list, list(mutant_seeds), workers,
-                         gradings=len(variants))
+                         gradings=len(variants) + len(again))
     result.failures += [f"the kit failed on {r.key}: {r.error}" for r in results.values()
                         if r.error]
     for nb in notebooks:
-        reference = _by_seed(results, f"reference:{nb}:", seed_list)
-        blank = _by_seed(results, f"blank:{nb}:", seed_list)
+        reference = _by_seed(results, f"reference:{nb}:")
+        blank = _by_seed(results, f"blank:{nb}:")
         control = results[f"control:{nb}"].gradings
         for problem in (p for p, file in chosen.items() if file == nb):
             possible = spec.notebook(nb).problems[problem].points
@@ -96,6 +86,71 @@ def audit(course: Course, assignment: str, *, seeds: int = 20, first_seed: int |
     result.warnings += allowlist.stale({p: {m.id for m in ms} for p, ms in mutants.items()})
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _plan(course: Course, spec: Assignment, chosen: dict[str, str],
+          mutants: dict[str, list[Mutant]], seeds: list[int], workers: int,
+          allowlist: Allowlist) -> list[Variant]:
+    """The notebooks to grade: per notebook the reference, the blank release and the
+    control, then every mutant."""
+    variants: list[Variant] = []
+    mutant_seeds = tuple(seeds[:MUTANT_SEEDS])
+    notebooks = sorted(set(chosen.values()), key=[nb.file for nb in spec.notebooks].index)
+    for nb in notebooks:
+        mine = tuple(p for p, file in chosen.items() if file == nb)
+        # The reference on the mutants' seeds, each a fresh grading, recorded: what every
+        # mutant is compared with. The other seeds, and the blank notebook, share an
+        # execution per chunk (a seed changes only the graders' inputs); the control
+        # checks that grading several seeds on one execution changes nothing, and a seed
+        # that fails is graded again on a fresh notebook (_to_grade_again).
+        for seed in mutant_seeds:
+            variants.append(Variant(f"reference:{nb}:{seed}", spec.name, nb, (seed,),
+                                    record=True))
+        for i, chunk in enumerate(_chunks(seeds[MUTANT_SEEDS:], workers)):
+            variants.append(Variant(f"reference:{nb}:more{i}", spec.name, nb, chunk))
+        for i, chunk in enumerate(_chunks(seeds, workers)):
+            variants.append(Variant(f"blank:{nb}:{i}", spec.name, nb, chunk, blank=True))
+        control = tuple((p, _normalised(course, spec.name, nb, p)) for p in mine)
+        variants.append(Variant(f"control:{nb}", spec.name, nb, mutant_seeds, control,
+                                problems=mine, record=True))
+    for index, (problem, mutant) in enumerate(_flat(mutants)):
+        variants.append(Variant(f"mutant:{index}", spec.name, chosen[problem], mutant_seeds,
+                                ((problem, mutant.source),), problems=(problem,),
+                                record=problem not in allowlist.outputs_open))
+    return variants
+
+
+def _to_grade_again(variants: list[Variant], results: dict[str, VariantResult],
+                    chosen: dict[str, str]) -> list[Variant]:
+    """Gradings to repeat, one seed per fresh notebook, as the batch grades a submission:
+    a mutant whose score differs between its seeds, and the seeds on which the reference
+    lost points or the blank earned some, when they shared an execution. So a verdict that
+    changed because an earlier seed's grading left state behind in the notebook (a mutant
+    that appends to a global list, say) is not mistaken for a flaky test."""
+    again = []
+    for v in variants:
+        if len(v.seeds) < 2 or v.key.startswith("control:") or results[v.key].error:
+            continue
+        gradings = results[v.key].gradings
+        problems = [p for p, file in chosen.items() if file == v.notebook]
+        if v.key.startswith("mutant:"):
+            scores = {g.scores.get(v.cells[0][0]) for g in gradings}
+            redo = [g.seed for g in gradings] if len(scores) > 1 else []
+        elif v.blank:
+            redo = [g.seed for g in gradings if any(g.scores.get(p, 0) > 0 for p in problems)]
+        else:
+            redo = [g.seed for g in gradings if any(t.problem in problems and not t.passed
+                                                    for t in g.tests)]
+        again += [replace(v, key=f"{v.key}@{seed}", seeds=(seed,)) for seed in redo]
+    return again
+
+
+def _replace_grading(result: VariantResult, fresh: VariantResult, seed: int) -> None:
+    if fresh.error:
+        result.error = fresh.error
+    result.gradings = [fresh.gradings[0] if g.seed == seed and fresh.gradings else g
+                       for g in result.gradings]
+    result.fresh_seeds.append(seed)
 
 
 def _chosen(spec: Assignment, problems: Sequence[str] | None) -> dict[str, str]:
@@ -139,14 +194,15 @@ def _flat(mutants: dict[str, list[Mutant]]) -> list[tuple[str, Mutant]]:
     return [(p, m) for p, ms in mutants.items() for m in ms]
 
 
-def _by_seed(results: dict[str, VariantResult], prefix: str, seeds: list[int]
-             ) -> dict[int, Grading]:
-    found = {}
-    for seed in seeds:
-        graded = results[f"{prefix}{seed}"].gradings
-        if graded:
-            found[seed] = graded[0]
-    return found
+def _chunks(seeds: list[int], parts: int) -> list[tuple[int, ...]]:
+    """SEEDS in at most PARTS runs of consecutive seeds, one per grading process."""
+    size = max(1, -(-len(seeds) // max(parts, 1)))
+    return [tuple(seeds[i:i + size]) for i in range(0, len(seeds), size)]
+
+
+def _by_seed(results: dict[str, VariantResult], prefix: str) -> dict[int, Grading]:
+    return {g.seed: g for key, r in results.items() if key.startswith(prefix)
+            for g in r.gradings}
 
 
 def _verdict(mutant: Mutant, graded: VariantResult, reference: dict[int, Grading],
@@ -162,6 +218,7 @@ def _verdict(mutant: Mutant, graded: VariantResult, reference: dict[int, Grading
                     compare_outputs=mutant.problem not in allowlist.outputs_open,
                     allowlisted=allowlist.reason(mutant.problem, mutant.id))
     verdict.cell_errors = cell_errors
+    verdict.fresh_seeds = sorted(graded.fresh_seeds)
     return verdict
 
 

@@ -5,7 +5,8 @@ Definitions (also in docs/audit.md):
 - killed: below full marks on every seed, with the same score on each.
 - survived: full marks on every seed. A grader gap, unless the allowlist calls the mutant
   equivalent (then it counts as equivalent).
-- flaky: a test's verdict (or the score) differs between the seeds; the test is named.
+- flaky: the score differs between the seeds; the tests whose verdict differs are named
+  (a verdict that changes without changing the score is listed, not a failure).
 - wrong at its core, on a seed: the mutant fails one of its problem's *core* checks, or
   it passes them all although a call made by a core check returned something other than
   the reference solution returned for the same call on the same seed (the value, or an
@@ -50,6 +51,7 @@ class MutantVerdict:
     reason: str = ""  # the allowlist's reason, when it lists the mutant as equivalent
     cell_errors: list[str] = field(default_factory=list)
     error: str = ""
+    fresh_seeds: list[int] = field(default_factory=list)  # graded again on fresh notebooks
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.mutant.id, "origin": self.mutant.origin, "status": self.status,
@@ -57,6 +59,7 @@ class MutantVerdict:
                 "core_wrong": self.core_wrong, "failed": self.failed,
                 "flaky_tests": self.flaky_tests, "allowlist_reason": self.reason,
                 "cell_errors": self.cell_errors, "error": self.error,
+                "fresh_seeds": self.fresh_seeds,
                 "diff": self.mutant.diff}
 
 
@@ -80,7 +83,7 @@ def judge(mutant: Mutant, gradings: list[Grading], reference: dict[int, Grading]
             verdict.core_wrong = verdict.core_wrong or f"seed {g.seed}: {why}"
             verdict.leak = verdict.leak or g.scores.get(problem, 0.0) > 0
     full = all(s >= possible for s in scores)
-    if len(set(scores)) > 1 or verdict.flaky_tests:
+    if len(set(scores)) > 1:
         verdict.status = Status.FLAKY
     elif full and allowlisted is not None:
         verdict.status = Status.EQUIVALENT
@@ -148,9 +151,14 @@ def _numbers(value: Plain) -> list[float] | None:
         return [value]
     if isinstance(value, dict) and set(value) == {"tensor"}:
         return value["tensor"]
-    if isinstance(value, list) and value and all(isinstance(v, float) for v in value):
-        return value
+    if isinstance(value, list) and value and all(_is_number(v) for v in value):
+        return [x for v in value for x in _numbers(v) or []]
     return None
+
+
+def _is_number(value: Plain) -> bool:
+    return isinstance(value, float) or (isinstance(value, dict) and set(value) == {"tensor"}
+                                         and len(value["tensor"]) == 1)
 
 
 def _far(x: float, y: float, scale: float) -> bool:

@@ -101,3 +101,16 @@ def test_an_argument_counts_only_where_the_reference_changes_it_in_place():
         untouched, [Call("mse", [before], None, [], error="CallTimeout")])
     assert "made 2 call(s) where the reference made 1" in calls_differ(
         untouched, untouched * 2)
+
+
+def test_a_verdict_that_changes_without_changing_the_score_is_named_not_failed():
+    v = verdict([grading(1, 0.0, failed={"test_value"}),
+                 grading(2, 0.0, failed={"test_value", "test_shape"}),
+                 grading(3, 0.0, failed={"test_value"})])
+    assert v.status == Status.KILLED and v.flaky_tests == ["test_shape"]
+
+
+def test_a_list_of_one_number_tensors_compares_with_a_list_of_floats():
+    assert not differs([1.0, 2.0], [{"tensor": [1.0]}, {"tensor": [2.0]}])
+    assert differs([1.0, 2.0], [{"tensor": [1.0]}, {"tensor": [2.5]}])
+    assert differs([1.0, 2.0], [{"tensor": [1.0, 2.0]}])
