@@ -226,16 +226,23 @@ def _slots(tree: ast.AST) -> list[tuple[ast.AST, str, int | None, ast.AST]]:
     return found
 
 
-def _replace(parent: ast.AST, name: str, index: int | None, new: ast.AST | list | None) -> None:
+def _swap(parent: ast.AST, name: str, index: int | None, new: ast.AST | list | None
+          ) -> Callable[[], None]:
+    """Put NEW where the node at (PARENT, NAME, INDEX) is, in place; returns the undo."""
     if index is None:
+        old = getattr(parent, name)
         setattr(parent, name, new)
-        return
+        return lambda: setattr(parent, name, old)
     items = getattr(parent, name)
-    replacement = [] if new is None else new if isinstance(new, list) else [new]
-    items[index:index + 1] = replacement
-    if not items and name in ("body", "orelse") and isinstance(parent, ast.stmt):
-        if name == "body":
-            items.append(ast.Pass())
+    saved = list(items)
+    items[index:index + 1] = [] if new is None else new if isinstance(new, list) else [new]
+    if not items and name == "body":
+        items.append(ast.Pass())  # a block cannot be empty
+
+    def undo() -> None:
+        items[:] = saved
+
+    return undo
 
 
 def _inside(fn: ast.FunctionDef) -> set[int]:
@@ -251,34 +258,35 @@ def mutants_of(problem: str, cell_source: str) -> list[Mutant]:
     functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     found: dict[str, Mutant] = {}
     seen_sources = {ast.unparse(tree)}
-    for fn_index, fn in enumerate(functions):
+    for fn in functions:
         inside = _inside(fn)
         original = ast.unparse(fn)
-        for position, (_, _, _, node) in enumerate(_slots(fn)):
+        for parent, name, index, node in _slots(fn):
             if id(node) not in inside:
                 continue
             for operator in OPERATORS:
                 for description, replacement in operator(node, fn):
-                    mutated = copy.deepcopy(tree)
-                    target_fn = [n for n in mutated.body if isinstance(n, ast.FunctionDef)][
-                        fn_index]
-                    parent, name, index, _ = _slots(target_fn)[position]
-                    new = copy.deepcopy(replacement)
-                    _replace(parent, name, index, new)
-                    ast.fix_missing_locations(mutated)
+                    # Mutate the tree in place, write it out, undo: no copy per mutant.
+                    undo = _swap(parent, name, index, replacement)
                     try:
-                        source = ast.unparse(mutated)
-                        compile(source, f"<mutant of {problem}>", "exec")
-                    except (SyntaxError, ValueError, TypeError):
-                        continue  # not valid Python (e.g. an operator that cannot go there)
-                    if source in seen_sources:
-                        continue  # another operator already made this program
+                        source, changed = ast.unparse(tree), ast.unparse(fn)
+                    finally:
+                        undo()
+                    if source in seen_sources or not _compiles(source):
+                        continue  # made already by another operator, or not valid Python
                     seen_sources.add(source)
-                    changed = ast.unparse(target_fn)
                     mutant_id = _unique(f"{description}: {_change(original, changed)}", found)
                     found[mutant_id] = Mutant(problem, mutant_id, source + "\n",
                                               _diff(original, changed, problem))
     return list(found.values())
+
+
+def _compiles(source: str) -> bool:
+    try:
+        compile(source, "<mutant>", "exec")
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def _change(before: str, after: str) -> str:

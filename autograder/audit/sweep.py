@@ -77,7 +77,7 @@ def _seeds_where(gradings: dict[int, Grading], problem: str, passed: bool
 def _message(gradings: dict[int, Grading], seed: int, test: str) -> str:
     for t in gradings[seed].tests:
         if t.name == test:
-            return t.message[:300]
+            return (t.message.strip().splitlines() or [""])[0][:300]
     return ""
 
 

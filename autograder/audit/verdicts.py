@@ -97,7 +97,8 @@ def _core_wrong(grading: Grading, problem: str, reference: Grading | None,
     core = [t for t in grading.tests if t.problem == problem and t.kind == "core"]
     failed = [t for t in core if not t.passed]
     if failed:
-        return f"fails the core check {failed[0].name}: {failed[0].message[:300]}"
+        first_line = (failed[0].message.strip().splitlines() or [""])[0]
+        return f"fails the core check {failed[0].name}: {first_line[:300]}"
     if not compare_outputs or reference is None:
         return ""
     for test in core:
