@@ -62,6 +62,8 @@ class AuditResult:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     gradings: int = 0  # notebook executions, each graded on one or more seeds
+    executing: float = 0.0  # seconds the grading processes spent executing notebooks
+    grading: float = 0.0  # ... and running the hidden graders on them
 
     @property
     def ok(self) -> bool:
@@ -70,7 +72,9 @@ class AuditResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "assignment": self.assignment, "ok": self.ok, "seconds": round(self.seconds, 1),
-            "workers": self.workers, "executions": self.gradings, "seeds": self.seeds,
+            "workers": self.workers, "executions": self.gradings,
+            "executing_seconds": round(self.executing, 1),
+            "grading_seconds": round(self.grading, 1), "seeds": self.seeds,
             "mutant_seeds": self.mutant_seeds, "failures": self.failures,
             "warnings": self.warnings,
             "problems": {p.problem: p.to_dict() for p in self.problems},

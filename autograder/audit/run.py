@@ -58,13 +58,16 @@ def audit(course: Course, assignment: str, *, seeds: int = 20, first_seed: int |
     grade = {"workers": workers, "unsafe_no_sandbox": unsafe_no_sandbox, "progress": progress}
     results = {r.key: r for r in grade_variants(course, variants, **grade)}
     again = _to_grade_again(variants, results, chosen)
-    for fresh in grade_variants(course, again, **grade):
+    regraded = list(grade_variants(course, again, **grade))
+    for fresh in regraded:
         key, seed = fresh.key.rsplit("@", 1)
         _replace_grading(results[key], fresh, int(seed))
     result = AuditResult(assignment, seed_list, list(mutant_seeds), workers,
                          gradings=len(variants) + len(again))
     result.failures += [f"the kit failed on {r.key}: {r.error}" for r in results.values()
                         if r.error]
+    result.executing = sum(r.executing for r in [*results.values(), *regraded])
+    result.grading = sum(r.seconds - r.executing for r in [*results.values(), *regraded])
     for nb in notebooks:
         reference = _by_seed(results, f"reference:{nb}:")
         blank = _by_seed(results, f"blank:{nb}:")
