@@ -58,7 +58,7 @@ def audit(course: Course, assignment: str, *, seeds: int = 20, first_seed: int |
     grade = {"workers": workers, "unsafe_no_sandbox": unsafe_no_sandbox, "progress": progress}
     results = {r.key: r for r in grade_variants(course, variants, **grade)}
     again = _to_grade_again(variants, results, chosen)
-    regraded = list(grade_variants(course, again, **grade))
+    regraded = list(grade_variants(course, again, **grade, desc="grading again, fresh"))
     for fresh in regraded:
         key, seed = fresh.key.rsplit("@", 1)
         _replace_grading(results[key], fresh, int(seed))
@@ -81,7 +81,7 @@ def audit(course: Course, assignment: str, *, seeds: int = 20, first_seed: int |
             for index, (owner, mutant) in enumerate(_flat(mutants)):
                 if owner != problem:
                     continue
-                graded = results[f"mutant:{index}"]
+                graded = results[f"mutant:{index}:{problem}"]
                 audited.verdicts.append(_verdict(mutant, graded, reference, possible,
                                                  allowlist))
             result.failures += _mutant_failures(audited)
@@ -117,8 +117,9 @@ def _plan(course: Course, spec: Assignment, chosen: dict[str, str],
         variants.append(Variant(f"control:{nb}", spec.name, nb, mutant_seeds, control,
                                 problems=mine, record=True))
     for index, (problem, mutant) in enumerate(_flat(mutants)):
-        variants.append(Variant(f"mutant:{index}", spec.name, chosen[problem], mutant_seeds,
-                                ((problem, mutant.source),), problems=(problem,),
+        variants.append(Variant(f"mutant:{index}:{problem}", spec.name, chosen[problem],
+                                mutant_seeds, ((problem, mutant.source),),
+                                problems=(problem,),
                                 record=problem not in allowlist.outputs_open))
     return variants
 

@@ -17,14 +17,14 @@ from autograder.sandbox.zygote_client import ZygoteServer
 
 
 def grade_variants(course: Course, variants: list[Variant], *, workers: int = 2,
-                   unsafe_no_sandbox: bool = False, progress: bool = True
-                   ) -> Iterator[VariantResult]:
+                   unsafe_no_sandbox: bool = False, progress: bool = True,
+                   desc: str = "auditing") -> Iterator[VariantResult]:
     """Each variant's result, in order of completion, with a progress bar on stderr."""
     unsafe = isinstance(choose_sandbox(allow_unsandboxed=unsafe_no_sandbox), Unsandboxed)
     zygote = None if unsafe or not variants else \
         ZygoteServer(Bubblewrap(), course.limits).start()
     address = zygote.address if zygote else None
-    bar = tqdm(total=len(variants), desc="auditing", unit="notebook", disable=not progress,
+    bar = tqdm(total=len(variants), desc=desc, unit="notebook", disable=not progress,
                file=sys.stderr, dynamic_ncols=True)
     try:
         run = _in_process if workers <= 1 else _in_processes
