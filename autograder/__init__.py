@@ -6,6 +6,7 @@ The public API (the `course` CLI is a thin layer over it):
     generate(course)                        -> timings          (release/ and solutions/)
     validate(course)                        -> report lines     (raises ValidationFailed)
     autograde(course, submitted, out, ...)  -> BatchResult      (grades.csv, results, feedback)
+    audit(course, assignment, ...)          -> AuditResult      (the graders measured)
 
 Errors form one tree rooted at CourseKitError (see autograder.errors).
 """
@@ -48,11 +49,15 @@ def __getattr__(name: str):
         from autograder.batch.grade_class import autograde
 
         return autograde
+    if name == "audit":
+        from autograder.audit.run import audit
+
+        return audit
     raise AttributeError(name)
 
 
 __all__ = [
-    "load_course", "generate", "validate", "autograde",
+    "load_course", "generate", "validate", "autograde", "audit",
     "CourseKitError", "ConfigError", "NotebookError", "SandboxUnavailable", "ValidationFailed",
     "StudentCodeError", "StudentError", "CallTimeout", "WorkerCrashed",
 ]

@@ -74,6 +74,22 @@ def main(argv: list[str] | None = None) -> int:
                    help="let the autograder grade without bubblewrap where it cannot run "
                         "(see SECURITY.md)")
 
+    p = sub.add_parser("audit", help="measure the hidden graders: seed sweep of the reference "
+                                     "and the blank notebook, mutants of the reference")
+    p.add_argument("assignment")
+    p.add_argument("--seeds", type=_positive, default=20,
+                   help="seeds of the sweep (default 20); mutants use the first 3")
+    p.add_argument("--seed", type=int, help="first seed of the sweep (default: random)")
+    p.add_argument("--problems", type=lambda text: [p for p in text.split(",") if p],
+                   help="audit only these problems (comma-separated grade_ids)")
+    p.add_argument("--out", type=Path, default=Path("out/audit"),
+                   help="where audit.html goes (default out/audit)")
+    p.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    p.add_argument("--workers", type=_positive, default=2,
+                   help="grading processes side by side, about one core each (default 2)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="grade without bubblewrap (see SECURITY.md)")
+
     p = sub.add_parser("check", help="run a notebook's visible tests locally")
     p.add_argument("notebook", type=Path)
 
@@ -186,6 +202,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "grades":
         return _grades(course, args)
+    if args.command == "audit":
+        from autograder.audit.report import console_report, write_audit_reports
+        from autograder.audit.run import audit
+
+        result = audit(course, args.assignment, seeds=args.seeds, first_seed=args.seed,
+                       problems=args.problems, workers=args.workers,
+                       unsafe_no_sandbox=args.unsafe_no_sandbox)
+        written = write_audit_reports(result, args.out, args.json)
+        print(console_report(result, written))
+        return 0 if result.ok else 1
     if args.command == "export":
         from autograder.integrations.gradescope import export_gradescope
 

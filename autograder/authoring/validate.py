@@ -6,6 +6,9 @@
 3. solutions/ has the source's code, executed, with outputs and a plot per notebook.
 4. (unless --quick) The reference solutions earn full marks with the hidden graders,
    and the blank release earns zero, failing only with NotImplementedError.
+5. The graders' audit allowlist is valid; unless --quick, `course audit` passes (seed sweep,
+   mutants of the reference: no survivor that is not allowlisted, no credit leak, no
+   flaky test; see docs/audit.md), on VALIDATE_SEEDS seeds.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from autograder.results import CellStatus
 
 _SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 _MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+VALIDATE_SEEDS = 20  # the seed sweep of `course audit` as run by `course validate`
 
 
 def validate(course: Course, quick: bool = False) -> list[str]:
@@ -36,10 +40,15 @@ def validate(course: Course, quick: bool = False) -> list[str]:
             problems += check_source(course, a, nb)
         problems += check_release(course, a)
         problems += check_solutions(course, a)
-        done.append(f"{a.name}: source metadata, release and solutions checked")
+        problems += check_allowlist(course, a)
+        done.append(f"{a.name}: source metadata, release, solutions and audit allowlist checked")
         if not quick and not problems:
             problems += check_reference_grading(course, a)
             done.append(f"{a.name}: reference solutions earn full marks, blank release earns 0")
+        if not quick and not problems:
+            line, failures = check_audit(course, a)
+            problems += failures
+            done.append(line)
     if problems:
         raise ValidationFailed(problems)
     return done
@@ -162,6 +171,35 @@ def check_solutions(course: Course, a: Assignment) -> list[str]:
         if not any("image/png" in o.get("data", {}) for o in outputs):
             problems.append(f"{where} shows no plot")
     return problems
+
+
+def check_allowlist(course: Course, a: Assignment) -> list[str]:
+    from autograder.audit.allowlist import allowlist_path, load_allowlist
+    from autograder.errors import ConfigError
+
+    autograded = [p for nb in a.notebooks for p in nb.autograded]
+    try:
+        load_allowlist(allowlist_path(course.path("graders"), a.name), autograded)
+    except ConfigError as exc:
+        return [str(exc)]
+    return []
+
+
+def check_audit(course: Course, a: Assignment) -> tuple[str, list[str]]:
+    """`course audit` with the same failure rules: what it measured, and its failures."""
+    import sys
+
+    from autograder.audit.run import audit
+    from autograder.audit.verdicts import Status
+
+    result = audit(course, a.name, seeds=VALIDATE_SEEDS, workers=2,
+                   progress=sys.stderr.isatty())
+    mutants = sum(len(p.verdicts) for p in result.problems)
+    killed = sum(p.count(Status.KILLED) for p in result.problems)
+    line = (f"{a.name}: audit of the graders: {killed} of {mutants} mutants killed, seeds "
+            f"{result.seeds[0]}..{result.seeds[-1]}, {result.seconds:.0f} s")
+    hint = f" (details: course audit {a.name} --seed {result.seeds[0]})"
+    return line, [f"audit: {f}{hint if i == 0 else ''}" for i, f in enumerate(result.failures)]
 
 
 def check_reference_grading(course: Course, a: Assignment) -> list[str]:

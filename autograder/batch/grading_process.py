@@ -112,6 +112,12 @@ def close_process() -> None:
     _state["pool"].close()
 
 
+def process_course_and_pool() -> tuple[Course, WorkerPool]:
+    """What init_process set up: the course and this process's pool of sandboxed workers
+    (for `course audit`, which grades notebook variants instead of submissions)."""
+    return _state["course"], _state["pool"]
+
+
 def grade_job(job: Job, out: str, seed: int) -> SubmissionResult:
     """Grade one submission in this process and write its reports."""
     course, pool = _state["course"], _state["pool"]

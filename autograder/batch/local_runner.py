@@ -63,7 +63,7 @@ def run_in_processes(course: Course, jobs: list[Job], out: Path, seed: int, unsa
                      zygote: str | None, workers: int) -> Iterator[SubmissionResult]:
     if not jobs:
         return
-    executor = ProcessPoolExecutor(workers, mp_context=_grading_context(),
+    executor = ProcessPoolExecutor(workers, mp_context=grading_context(),
                                    initializer=_init_grading_process,
                                    initargs=(str(course.root), unsafe, zygote, os.getpid()))
     try:
@@ -96,7 +96,7 @@ def _grade_in_process(job: Job, out: str, seed: int) -> SubmissionResult:
     return grade_job(job, out, seed)
 
 
-def _grading_context() -> BaseContext:
+def grading_context() -> BaseContext:
     # The fork server is a fresh process (never a fork of this one, which may hold
     # threads). It imports the grading process's module, and with it torch and pytest,
     # once; N grading processes forked from it then share that work instead of each paying

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import sys
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -39,12 +39,13 @@ def grader_file(graders_dir: Path, assignment: str, notebook_stem: str) -> Path:
 
 class _Plugin:
     def __init__(self, send: Callable[..., CallReply], seed: int,
-                 references: ReferenceHelpers | None):
+                 references: ReferenceHelpers | None, only: Collection[str] | None = None):
         self._forward, self._seed = send, seed  # not `seed`: that name is a fixture
         self._references = references
         self._done: dict[str, frozenset[str]] = {}  # nodeid -> problems whose tests all ran
         self._lendable: frozenset[str] = frozenset()  # for the current test
         self._helpers: set[str] = set()  # reference helpers the current test's calls used
+        self._only = only  # grade only these problems' tests (None: all)
         self.results: list[TestResult] = []
         self.problems: dict[str, str] = {}
         self.contracts: dict[str, float] = {}  # nodeid -> weight of a contract check
@@ -82,7 +83,8 @@ class _Plugin:
         config.addinivalue_line("markers", "problem(grade_id): the problem a test grades")
         config.addinivalue_line("markers", "contract(weight): a contract check, not a core one")
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
         for item in items:
             marks = list(item.iter_markers("problem"))
             if len(marks) != 1 or not marks[0].args:
@@ -92,6 +94,10 @@ class _Plugin:
             contract = item.get_closest_marker("contract")
             if contract is not None:
                 self.contracts[item.nodeid] = float(contract.args[0])
+        if self._only is not None:
+            dropped = [i for i in items if self.problems.get(i.nodeid) not in self._only]
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [i for i in items if self.problems.get(i.nodeid) in self._only]
         # A problem's reference may be lent once all its tests have run, never before:
         # student code could keep a lent function and pass that problem's checks with it.
         graded = set(self.problems.values())
@@ -169,15 +175,17 @@ _UNUSED_PLUGINS = ("cacheprovider", "unraisableexception", "threadexception", "r
 
 def run_graders(test_file: Path, send: Callable[..., CallReply], seed: int,
                 artifacts: list[dict[str, Any]] | None = None,
-                references: ReferenceHelpers | None = None) -> list[TestResult]:
-    """Run the hidden tests; what they `attach` (grading.attach) is added to ARTIFACTS.
+                references: ReferenceHelpers | None = None,
+                problems: Collection[str] | None = None) -> list[TestResult]:
+    """Run the hidden tests (only PROBLEMS' tests, if given: `course audit` grades one
+    problem's mutant); what they `attach` (grading.attach) is added to ARTIFACTS.
 
     SEND(name, args, kwargs) calls the student's function. With REFERENCES, a call gets
     the reference versions of the problems whose tests have all run, as
     SEND(..., reference=...) (pipeline/reference.py)."""
     if not test_file.is_file():
         raise GraderError(f"hidden graders not found: {test_file}")
-    plugin = _Plugin(send, seed, references)
+    plugin = _Plugin(send, seed, references, problems)
     args = [str(test_file), "-q", "--rootdir", str(test_file.parent), "-c", "/dev/null",
             "--import-mode=importlib", "-o", "python_files=test_*.py",
             # Fast in-process runs: plain asserts (messages are what students see), native
@@ -197,7 +205,8 @@ def run_graders(test_file: Path, send: Callable[..., CallReply], seed: int,
         raise KeyboardInterrupt
     if artifacts is not None:
         artifacts.extend(found)
-    if plugin.errors or code not in (0, 1):
+    nothing_selected = problems is not None and code == pytest.ExitCode.NO_TESTS_COLLECTED
+    if plugin.errors or code not in (0, 1) and not nothing_selected:
         detail = "\n".join(plugin.errors) or sink.getvalue()[-3000:]
         raise GraderError(f"the hidden graders in {test_file} could not run (pytest exit {code}):"
                           f"\n{detail}")

@@ -44,6 +44,13 @@ def _references(source: Path, shipped: Path, problems: tuple[str, ...]) -> Refer
     return reference_helpers(_source(source), problems)
 
 
+def references_of(course: Course, assignment: str, spec: Notebook) -> ReferenceHelpers:
+    """The reference helpers grading lends to the functions of SPEC's notebook."""
+    return _references(course.source_notebook(assignment, spec.file),
+                       shipped_references(course.path("graders"), assignment, spec),
+                       tuple(spec.autograded))
+
+
 def shipped_references(graders: Path, assignment: str, spec: Notebook) -> Path:
     """Where a course that ships no source notebooks keeps SPEC's reference helpers."""
     return graders / assignment / "reference" / f"{spec.stem}.json"
@@ -74,9 +81,7 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
         result.cells = execution.outcomes
         tests = grader_file(course.path("graders"), assignment, spec.stem)
         result.tests = run_graders(tests, execution.call, seed, result.artifacts,
-                                   _references(source, shipped_references(
-                                       course.path("graders"), assignment, spec),
-                                       tuple(spec.autograded)))
+                                   references_of(course, assignment, spec))
         result.problems = score(spec, result.tests)
         result.restarts = execution.restarts
     except GraderError:

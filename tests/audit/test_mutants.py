@@ -1,0 +1,117 @@
+"""Mutant generation: each operator on a small function, valid code, stable ids."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from autograder.audit.mutants import catalogued_mistakes, mutants_of, reference_code
+
+SMALL = '''def f(x, y, n=3):
+    """Docstring: never mutated."""
+    z = x + y * 2
+    if z < 3 and x:
+        z = -z
+    for i in range(n):
+        z = z[1:n]
+    with torch.no_grad():
+        x.grad = None
+    return z.mean().detach()
+'''
+
+
+def ids(source: str, problem: str = "f") -> list[str]:
+    return [m.id for m in mutants_of(problem, source)]
+
+
+@pytest.mark.parametrize("expected", [
+    "+ for -: z = x + y * 2 -> z = x - y * 2",
+    "* for /: z = x + y * 2 -> z = x + y / 2",
+    "constant changed: z = x + y * 2 -> z = x + y * 3",
+    "constant changed: def f(x, y, n=3): -> def f(x, y, n=4):",
+    "< for <=: if z < 3 and x: -> if z <= 3 and x:",
+    "< for >: if z < 3 and x: -> if z > 3 and x:",
+    "and/or swapped: if z < 3 and x: -> if z < 3 or x:",
+    "sign removed: z = -z -> z = z",
+    "range off by one: for i in range(n): -> for i in range(n - 1):",
+    "range off by one: for i in range(n): -> for i in range(n + 1):",
+    "range off by one: for i in range(n): -> for i in range(1, n):",
+    "slice off by one: z = z[1:n] -> z = z[1:n + 1]",
+    "statement dropped: z = x + y * 2 -> (deleted)",
+    "torch.no_grad() removed: with torch.no_grad(): / x.grad = None -> x.grad = None",
+    "gradient reset dropped: x.grad = None -> pass",
+    "mean for sum: return z.mean().detach() -> return z.sum().detach()",
+    ".detach() removed: return z.mean().detach() -> return z.mean()",
+    "the input returned: return z.mean().detach() -> return x",
+    "a constant returned: return z.mean().detach() -> return torch.zeros_like(z.mean().detach())",
+])
+def test_each_operator_makes_its_mutant(expected):
+    assert expected in ids(SMALL)
+
+
+def test_mutants_compile_differ_from_the_reference_and_keep_the_docstring():
+    reference = ast.unparse(ast.parse(SMALL))
+    made = mutants_of("f", SMALL)
+    assert len(made) > 30
+    for m in made:
+        compile(m.source, m.id, "exec")
+        assert ast.unparse(ast.parse(m.source)) != reference, m.id
+        assert '"""Docstring: never mutated."""' in m.source, m.id
+        assert m.problem == "f" and m.origin == "ast"
+        assert m.diff.startswith("--- f (reference)") and "+++ f (mutant)" in m.diff
+    assert len({m.id for m in made}) == len(made)
+    assert len({m.source for m in made}) == len(made)
+
+
+def test_ids_survive_comments_formatting_and_edits_elsewhere_in_the_cell():
+    commented = SMALL.replace("    z = x + y * 2\n",
+                              "    # a comment\n    z = x + (y * 2)  # why\n")
+    edited = ('import torch\n\n\ndef helper():\n    return 1\n\n\n'
+              + commented.replace("def f(x, y, n=3):", "def f(x, y,\n      n=3):"))
+    mine = [i for i in ids(edited) if "helper" not in i and "return 1" not in i]
+    assert mine == ids(SMALL)
+
+
+def test_same_cell_same_mutants_in_the_same_order():
+    assert ids(SMALL) == ids(SMALL)
+
+
+def test_identical_changes_on_repeated_lines_get_distinct_ids():
+    made = ids("def f(x):\n    x = x + 1\n    x = x + 1\n    return x\n")
+    assert "+ for -: x = x + 1 -> x = x - 1" in made
+    assert "+ for -: x = x + 1 -> x = x - 1 #2" in made
+
+
+def test_reference_code_removes_the_markers_and_keeps_the_indentation():
+    cell = "def f(x):\n    ### BEGIN SOLUTION\n    y = x\n    return y\n    ### END SOLUTION\n"
+    assert reference_code(cell) == "def f(x):\n    y = x\n    return y\n"
+
+
+def test_every_reference_solution_of_the_course_has_compiling_mutants(course):
+    from autograder.audit.run import make_mutants
+
+    spec = course.assignment("gradient-descent")
+    chosen = {p: nb.file for nb in spec.notebooks for p in nb.autograded}
+    made = make_mutants(course, spec, chosen)
+    assert set(made) == set(chosen)
+    for problem, mutants in made.items():
+        assert len([m for m in mutants if m.origin == "ast"]) >= 4, problem
+        for m in mutants:
+            compile(m.source, m.id, "exec")
+    assert {m.id for m in made["mse"] if m.origin == "mistake"} == {"mistake: mse-sum"}
+    assert "mean for sum: return ((preds - targets) ** 2).mean() -> " \
+        "return ((preds - targets) ** 2).sum()" in {m.id for m in made["mse"]}
+    assert made == make_mutants(course, spec, chosen)  # deterministic
+
+
+def test_catalogued_mistakes_one_mutant_per_replaced_cell(tmp_path):
+    path = tmp_path / "mistakes.py"
+    path.write_text("MISTAKES = {'both': {'f': 'def f(x):\\n    return 0\\n', "
+                    "'g': 'def g(x):\\n    return 1\\n'}, 'other': {'h': 'def h(): pass'}}\n")
+    found = catalogued_mistakes(path, {"f": "def f(x):\n    return x\n",
+                                       "g": "def g(x):\n    return x\n"})
+    assert [(m.problem, m.id, m.origin) for m in found] == [
+        ("f", "mistake: both", "mistake"), ("g", "mistake: both", "mistake")]
+    assert "-    return x" in found[0].diff and "+    return 0" in found[0].diff
+    assert catalogued_mistakes(tmp_path / "missing.py", {"f": ""}) == []
