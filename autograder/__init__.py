@@ -17,7 +17,7 @@ import sys
 # use. Without that module jsonschema simply skips the check.
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
-from .errors import (  # noqa: E402
+from autograder.errors import (  # noqa: E402
     CallTimeout,
     ConfigError,
     CourseKitError,
@@ -33,19 +33,19 @@ from .errors import (  # noqa: E402
 def __getattr__(name: str):
     # Lazy: `import autograder.grading` in graders must not pay for nbgrader/nbclient.
     if name == "load_course":
-        from .config import load_course
+        from autograder.config import load_course
 
         return load_course
     if name == "generate":
-        from .generate import generate
+        from autograder.authoring.generate import generate
 
         return generate
     if name == "validate":
-        from .validate import validate
+        from autograder.authoring.validate import validate
 
         return validate
     if name == "autograde":
-        from .autograde import autograde
+        from autograder.batch.grade_class import autograde
 
         return autograde
     raise AttributeError(name)

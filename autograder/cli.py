@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import CourseKitError, ValidationFailed
+from autograder.errors import CourseKitError, ValidationFailed
+
+if TYPE_CHECKING:
+    from autograder.config import Course
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +40,31 @@ def main(argv: list[str] | None = None) -> int:
                         "network; see SECURITY.md)")
     p.add_argument("--gradebook", help="also write scores into this nbgrader gradebook "
                                        "(sqlite:///path/gradebook.db or a file path)")
+    p.add_argument("--student", action="append", default=[], metavar="ID",
+                   help="grade only this student (repeatable); the others' results stay")
+    p.add_argument("--force", action="store_true",
+                   help="grade again what a rerun would reuse (the --student ones, or all)")
+    p.add_argument("--compare", type=Path, metavar="PREVIOUS_OUT",
+                   help="list every score that differs from this earlier --out folder "
+                        "(terminal and OUT/changes.csv); grade into a new --out to preview")
+
+    p = sub.add_parser("grades", help="final grades: autograded + manual points - late "
+                                      "penalty (OUT/final.csv), and the LMS export")
+    p.add_argument("out", type=Path, help="the --out folder of course autograde")
+    manual = p.add_mutually_exclusive_group()
+    manual.add_argument("--gradebook", help="manual scores from this nbgrader gradebook "
+                                            "(sqlite:///path/gradebook.db or a file path)")
+    manual.add_argument("--manual-scores", type=Path, metavar="FILE.csv",
+                        help="manual scores from a CSV: student,assignment,problem,points,"
+                             "comment")
+    p.add_argument("--submitted", type=Path,
+                   help="nbgrader's submitted/ folder, for each timestamp.txt (default: the "
+                        "folder each results.json was graded from)")
+    p.add_argument("--roster", type=Path, metavar="ROSTER.csv",
+                   help="maps student ids to the LMS's: a `student` column and Canvas's "
+                        "Student, ID, SIS User ID, SIS Login ID, Section")
+    p.add_argument("--canvas", action="store_true",
+                   help="also write OUT/canvas.csv in Canvas's gradebook import format")
 
     p = sub.add_parser("export", help="package an assignment for another platform")
     p.add_argument("platform", choices=["gradescope"])
@@ -84,51 +113,103 @@ def _positive(text: str) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from .config import load_course
+    from autograder.config import load_course
 
     if args.command == "check":
-        from .check import check_notebook
+        from autograder.authoring.check import check_notebook
 
         return check_notebook(args.notebook, Path(args.course))
     course = load_course(args.course)
     if args.command == "generate":
-        from .generate import generate
+        from autograder.authoring.generate import generate
 
         timings = generate(course, args.assignment or None)
         print(f"solutions executed in {sum(timings.values()):.1f} s in total")
         return 0
     if args.command == "validate":
-        from .validate import validate
+        from autograder.authoring.validate import validate
 
         for line in validate(course, quick=args.quick):
             print(line)
         print("course validate: OK")
         return 0
     if args.command == "autograde":
-        from .autograde import autograde
-        from .report import summary_table
+        from autograder.batch.grade_class import autograde
+        from autograder.reports.class_reports import summary_table
 
-        batch = autograde(course, args.submitted, args.out, workers=args.workers, seed=args.seed,
+        previous, seed = None, args.seed
+        if args.compare:
+            from autograder.grades.compare import previous_seed
+            from autograder.grades.graded import read_graded
+
+            if args.gradebook:
+                raise CourseKitError("--compare previews a regrade: review the changes, then "
+                                     "run again with --gradebook and without --compare (it "
+                                     "reuses what was graded) to publish")
+            if args.compare.resolve() == args.out.resolve():
+                raise CourseKitError("--compare needs another folder than --out: grade into "
+                                     "a new one, compare, then publish it")
+            previous = read_graded(course, args.compare).results
+            if seed is None and (seed := previous_seed(previous)) is not None:
+                print(f"grading with the seed of {args.compare} ({seed}), so that only "
+                      "changes to the graders, course.yml or submissions show")
+        batch = autograde(course, args.submitted, args.out, workers=args.workers, seed=seed,
                           unsafe_no_sandbox=args.unsafe_no_sandbox,
-                          dask_scheduler=args.dask_scheduler)
+                          dask_scheduler=args.dask_scheduler, students=args.student,
+                          force=args.force)
+        failed = list(batch.kit_errors)
         if args.gradebook:
-            from .gradebook import write_gradebook
+            from autograder.integrations.gradebook import write_gradebook
 
-            write_gradebook(course, batch.results, args.gradebook)
+            try:  # a secondary pass: grades.csv is written already, whatever happens here
+                failed += write_gradebook(course, batch.results, args.gradebook)
+            except Exception as exc:
+                failed.append(f"gradebook {args.gradebook} not written: "
+                              f"{type(exc).__name__}: {exc}")
         print(summary_table(course, batch.results))
         print(f"\ngraded {batch.graded} submission(s), reused {batch.reused} finished earlier; "
               f"grades in {args.out / 'grades.csv'}")
-        if batch.kit_errors:
-            print("the kit failed on:\n" + "\n".join(batch.kit_errors), file=sys.stderr)
+        if batch.stale:
+            print(f"kept the earlier results of {len(batch.stale)} submission(s) not chosen with "
+                  "--student, graded with another course.yml, graders or submission: "
+                  f"{', '.join(batch.stale)}; run without --student to regrade them",
+                  file=sys.stderr)
+        if previous is not None:
+            from autograder.grades.compare import changes_table, score_changes, write_changes
+
+            changes = score_changes(course, previous, batch.results, args.student)
+            print("\n" + changes_table(changes, str(args.compare)))
+            print(f"changes in {write_changes(args.out, changes)}")
+        if failed:
+            print("the kit failed on:\n" + "\n".join(failed), file=sys.stderr)
             return 2
         return 0
+    if args.command == "grades":
+        return _grades(course, args)
     if args.command == "export":
-        from .gradescope import export_gradescope
+        from autograder.integrations.gradescope import export_gradescope
 
         path = export_gradescope(course, args.assignment, args.out, args.unsafe_no_sandbox)
         print(f"wrote {path}: upload it as the autograder of {args.assignment!r} on Gradescope")
         return 0
     raise AssertionError(args.command)
+
+
+def _grades(course: Course, args: argparse.Namespace) -> int:
+    from autograder.grades.write import write_grades
+
+    written = write_grades(course, args.out, manual_scores=args.gradebook or args.manual_scores,
+                           submitted=args.submitted, roster=args.roster, canvas=args.canvas)
+    for warning in written.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if written.roster_report:
+        print(f"roster ({args.roster}):", file=sys.stderr)
+        for line in written.roster_report:
+            print(f"  {line}", file=sys.stderr)
+    counts = ", ".join(f"{n} {status}" for status, n in written.counts().items() if n)
+    print(f"{len(written.grades)} row(s) in final.csv: {counts}")
+    print("wrote " + ", ".join(str(f) for f in written.files))
+    return 0
 
 
 if __name__ == "__main__":

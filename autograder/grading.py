@@ -26,17 +26,29 @@ import numpy as np
 import pytest
 import torch
 
-from .errors import CallTimeout, StudentError, WorkerCrashed
-from .sandbox_worker.protocol import RemoteFunction, StudentRef, tensor_from_fields
-from .worker_client import CallReply
+from autograder.errors import CallTimeout, StudentError, WorkerCrashed
+from autograder.sandbox.channel import CallReply
+from autograder.sandbox.inside.protocol import RemoteFunction, StudentRef, tensor_from_fields
 
-__all__ = ["problem", "info", "attach", "TensorInfo", "Student", "Call", "StudentError",
+__all__ = ["problem", "contract", "info", "attach", "TensorInfo", "Student", "Call", "StudentError",
            "CallTimeout", "WorkerCrashed"]
 
 
 def problem(grade_id: str) -> pytest.MarkDecorator:
     """Mark a test as one of the tests of the problem GRADE_ID (from course.yml)."""
     return pytest.mark.problem(grade_id)
+
+
+def contract(weight: float) -> pytest.MarkDecorator:
+    """Mark a test as a *contract* check of its problem (no mutation, detached, dtype, ...).
+
+    Unmarked tests are *core* checks: does the function compute the right thing on the
+    grader's inputs. WEIGHT (0 < weight <= 1) is the share of the problem's points that
+    failing this check costs once the core checks pass (see pipeline/score.py).
+    """
+    if not 0 < weight <= 1:
+        raise ValueError(f"contract weight must be in (0, 1], not {weight!r}")
+    return pytest.mark.contract(weight)
 
 
 MAX_POINTS = 1000  # per attached array: a plot needs no more, results.json stays small

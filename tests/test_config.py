@@ -9,8 +9,7 @@ import yaml
 
 from autograder.config import load_course
 from autograder.errors import ConfigError
-
-from .conftest import run_course
+from tests.conftest import run_course
 
 
 def _edit(course_dir: Path, change) -> None:
@@ -90,3 +89,41 @@ def test_cli_reports_config_errors_without_a_traceback(course_copy):
     assert result.returncode == 2
     assert "memroy_mb" in result.stderr and "did you mean 'memory_mb'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _mse(data) -> dict:
+    return data["assignments"][0]["notebooks"][1]["problems"]["mse"]
+
+
+def _scoring(course_dir: Path) -> str:
+    return str(load_course(course_dir).assignment("gradient-descent").problems["mse"].scoring)
+
+
+def test_a_problem_is_scored_by_its_core_checks_unless_course_yml_says_otherwise(course):
+    assert {str(p.scoring) for p in course.assignment("gradient-descent").problems.values()} \
+        == {"core"}
+
+
+@pytest.mark.parametrize("keys, rule", [
+    ({"scoring": "proportional"}, "proportional"),
+    ({"scoring": "all_or_nothing"}, "all_or_nothing"),
+    ({"all_or_nothing": True}, "all_or_nothing"),  # the key of earlier kits still works
+    ({"all_or_nothing": False}, "core"),  # it meant: the default rule
+])
+def test_the_scoring_rule_is_chosen_per_problem(course_copy, keys, rule):
+    _edit(course_copy, lambda d: _mse(d).update(keys))
+    assert _scoring(course_copy) == rule
+
+
+def test_an_unknown_scoring_rule_is_refused_with_the_known_ones(course_copy):
+    _edit(course_copy, lambda d: _mse(d).update(scoring="mostly"))
+    message = _error(course_copy)
+    assert "mse.scoring" in message
+    assert "'core', 'all_or_nothing' or 'proportional'" in message
+
+
+def test_scoring_and_the_older_all_or_nothing_together_are_refused(course_copy):
+    _edit(course_copy, lambda d: _mse(d).update(scoring="proportional", all_or_nothing=True))
+    message = _error(course_copy)
+    assert "mse" in message and "either scoring or the older all_or_nothing" in message
+    assert "keep scoring: proportional" in message

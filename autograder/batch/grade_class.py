@@ -1,0 +1,142 @@
+"""Grade a class: find submissions, grade each in a sandbox, write reports.
+
+Each submission's results.json is written atomically as soon as it is graded, with
+a fingerprint of everything that determines its grade; a rerun after an interrupt
+skips the submissions whose fingerprint still matches. grades.csv is rebuilt from
+the results files at the end, also atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import threading
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from autograder.batch.jobs import Job, discover, earlier, finished, with_refusals
+from autograder.batch.local_runner import choose_runner
+from autograder.config import Course
+from autograder.reports.class_reports import write_class_reports
+from autograder.results import SubmissionResult
+from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
+from autograder.sandbox.pool import WorkerPool
+from autograder.sandbox.zygote_client import ZygoteServer
+
+
+@dataclass
+class BatchResult:
+    results: list[SubmissionResult]
+    graded: int
+    reused: int
+    kit_errors: list[str]
+    # With --student: earlier results of the others, kept as they were, though graded with
+    # another course.yml, other graders or another version of the submission.
+    stale: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ the batch
+def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
+              seed: int | None = None, unsafe_no_sandbox: bool = False,
+              progress: bool = True, dask_scheduler: str | None = None,
+              students: Collection[str] = (), force: bool = False,
+              pool: WorkerPool | None = None,
+              refused: dict[str, dict[str, str]] | None = None) -> BatchResult:
+    """Grade SUBMITTED into OUT. STUDENTS: grade only these (the others' earlier results
+    stay as they are); FORCE: grade again what a rerun would reuse. POOL: grade in this
+    process with its workers, not sandboxes of the batch's own (tests pass a scripted
+    fake, sandbox/fake.py); the caller closes it. REFUSED: student -> notebook file -> why
+    it was refused before it reached SUBMITTED (the Gradescope runner's uploads); those
+    notebooks are graded as refused."""
+    if not submitted.is_dir():
+        from autograder.errors import CourseKitError
+
+        raise CourseKitError(f"{submitted}: no such directory of submissions "
+                             "(expected <student>/<assignment>/<notebook>.ipynb)")
+    if dask_scheduler or pool is not None:  # student code runs on Dask workers, or in POOL
+        unsafe = unsafe_no_sandbox
+    else:
+        unsafe = isinstance(choose_sandbox(allow_unsandboxed=unsafe_no_sandbox), Unsandboxed)
+    out.mkdir(parents=True, exist_ok=True)
+    for litter in out.rglob(".*.tmp"):  # half-written by a run that was killed
+        litter.unlink(missing_ok=True)
+    jobs = [with_refusals(course, job, refused[job.student])
+            if refused and refused.get(job.student) else job
+            for job in discover(course, submitted)]
+    _check_chosen(students, jobs, submitted)
+    results: dict[tuple[str, str], SubmissionResult] = {}
+    todo, stale = [], []
+    for job in jobs:
+        chosen = not students or job.student in students
+        done = (None if force else finished(out, job)) if chosen else earlier(out, job)
+        if done is not None:
+            results[(job.student, job.assignment)] = done
+            if not chosen and done.fingerprint != job.fingerprint:
+                stale.append(f"{job.student}/{job.assignment}")
+        elif chosen:
+            todo.append(job)
+    reused = sum(1 for student, _ in results if not students or student in students)
+    # The zygote imports torch and fastai in its sandbox (seconds) while everything else
+    # starts: first, and once for all grading processes.
+    local = todo and not unsafe and not dask_scheduler and pool is None
+    zygote = ZygoteServer(Bubblewrap(), course.limits).start() if local else None
+    run_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress,
+               file=sys.stderr, dynamic_ncols=True)
+    # The class page's similarity pass does not depend on the grades: a thread of this
+    # otherwise idle process does it while the grading processes work.
+    with ThreadPoolExecutor(1) as background:
+        pairs = background.submit(_similar_pairs, course, jobs)
+        try:
+            runner = choose_runner(course, out, run_seed, workers=workers, unsafe=unsafe,
+                                   dask_scheduler=dask_scheduler,
+                                   zygote=zygote.address if zygote else None, pool=pool)
+            for result in runner(todo):
+                results[(result.student, result.assignment)] = result
+                bar.set_postfix_str(f"{result.student}: {result.total:g}/{result.possible:g}")
+                bar.update()
+        finally:
+            if zygote:
+                zygote.close()
+        bar.close()
+        ordered = [results[(j.student, j.assignment)] for j in jobs
+                   if (j.student, j.assignment) in results]
+        failed: list[str] = []
+        try:
+            similar = pairs.result()
+        except Exception as exc:  # a secondary pass: report it, never lose grades.csv
+            similar = None
+            failed.append(f"similarity check not completed: {type(exc).__name__}: {exc}")
+        failed = write_class_reports(course, out, ordered, similar, failed)
+    errors = [f"{r.student}/{r.assignment}/{error}" for r in ordered for error in r.kit_errors]
+    return BatchResult(ordered, len(todo), reused, errors + failed, stale)
+
+
+def _check_chosen(students: Collection[str], jobs: list[Job], submitted: Path) -> None:
+    unknown = sorted(set(students) - {job.student for job in jobs})
+    if unknown:
+        from autograder.errors import CourseKitError
+
+        raise CourseKitError(f"no submission of {', '.join(map(repr, unknown))} in {submitted} "
+                             "(--student takes the folder names under it)")
+
+
+def _similar_pairs(course: Course, jobs: list[Job]) -> dict[str, list[Any]]:
+    # Lowest priority (this thread only): it takes CPU the grading leaves idle, at the
+    # start and near the end, and does not slow the grading down.
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    from autograder.reports import summary  # noqa: F401  (matplotlib, for the page, imported here too)
+    from autograder.reports.similarity import class_pairs
+
+    folders: dict[str, dict[str, Path]] = {}
+    for job in jobs:
+        folders.setdefault(job.assignment, {})[job.student] = job.directory
+    return class_pairs(course, folders)
+
+

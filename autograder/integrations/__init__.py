@@ -1,0 +1,1 @@
+"""Other tools' formats: nbgrader's gradebook and Gradescope's autograder."""

@@ -1,0 +1,104 @@
+"""One submission through the steps: load -> restore -> execute -> grade -> score.
+
+The steps, in order, are the modules of the same names; this file only wires them
+and turns whatever goes wrong with one notebook into a result with a reason.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from autograder.config import Course, Notebook
+from autograder.notebook_cells import read
+from autograder.pipeline.execute import execute
+from autograder.pipeline.grade import GraderError, grader_file, run_graders
+from autograder.pipeline.load import Loaded, load_submission
+from autograder.pipeline.reference import ReferenceHelpers, reference_helpers
+from autograder.pipeline.restore import restore
+from autograder.pipeline.score import score
+from autograder.results import (
+    Change,
+    NotebookResult,
+    NotebookStatus,
+    ProblemScore,
+    SubmissionResult,
+)
+from autograder.sandbox.pool import WorkerPool
+
+
+@lru_cache(maxsize=32)
+def _source(path: Path) -> Any:
+    return read(path)
+
+
+@lru_cache(maxsize=32)
+def _references(source: Path, shipped: Path, problems: tuple[str, ...]) -> ReferenceHelpers:
+    """The reference helpers from the SOURCE notebook, or from SHIPPED where a course
+    without its source notebooks (the Gradescope zip) carries them beside its graders."""
+    if shipped.is_file():
+        return ReferenceHelpers.from_json(shipped.read_text(encoding="utf-8"))
+    return reference_helpers(_source(source), problems)
+
+
+def shipped_references(graders: Path, assignment: str, spec: Notebook) -> Path:
+    """Where a course that ships no source notebooks keeps SPEC's reference helpers."""
+    return graders / assignment / "reference" / f"{spec.stem}.json"
+
+
+def zero_scores(spec: Notebook) -> list[ProblemScore]:
+    return [ProblemScore(g, None if p.manual else 0.0, p.points, 0, 0)
+            for g, p in spec.problems.items()]
+
+
+def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
+                   pool: WorkerPool, seed: int, refused: str = "") -> NotebookResult:
+    """REFUSED: why the file was refused where it was read (the Dask client)."""
+    started = time.perf_counter()
+    result = NotebookResult(spec.file, NotebookStatus.GRADED)
+    execution = None
+    try:
+        loaded = Loaded(None, refused, refused=True) if refused else load_submission(path)
+        if loaded.notebook is None:
+            result.status, result.reason = NotebookStatus.NOT_GRADED, loaded.reason
+            result.problems = zero_scores(spec)
+            if loaded.refused:  # listed with the tamper events, too
+                result.changes = [Change("refused", spec.file, loaded.reason)]
+            return result
+        source = course.source_notebook(assignment, spec.file)
+        notebook, result.changes = restore(loaded.notebook, _source(source))
+        execution = execute(notebook, pool, course.limits)
+        result.cells = execution.outcomes
+        tests = grader_file(course.path("graders"), assignment, spec.stem)
+        result.tests = run_graders(tests, execution.call, seed, result.artifacts,
+                                   _references(source, shipped_references(
+                                       course.path("graders"), assignment, spec),
+                                       tuple(spec.autograded)))
+        result.problems = score(spec, result.tests)
+        result.restarts = execution.restarts
+    except GraderError:
+        raise  # the course is broken, not the submission: stop loudly
+    except Exception as exc:  # a kit bug met by this notebook: record it, keep the batch going
+        result.status = NotebookStatus.ERROR
+        result.reason = f"internal error while grading: {type(exc).__name__}: {exc}\n" + \
+            "".join(traceback.format_exc(limit=6))
+        result.problems = zero_scores(spec)
+    finally:
+        if execution is not None:
+            execution.close()
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def grade_submission(course: Course, student: str, assignment: str, directory: Path,
+                     pool: WorkerPool, seed: int, sandbox_name: str = "",
+                     refused: dict[str, str] | None = None) -> SubmissionResult:
+    """REFUSED: notebook file -> why it was refused where it was read (Dask client)."""
+    spec = course.assignment(assignment)
+    refused = refused or {}
+    notebooks = [grade_notebook(course, assignment, nb, directory / nb.file, pool, seed,
+                                refused.get(nb.file, "")) for nb in spec.notebooks]
+    return SubmissionResult(student, assignment, seed, notebooks, sandbox_name)

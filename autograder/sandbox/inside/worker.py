@@ -1,0 +1,350 @@
+"""The sandboxed worker: executes a student's notebook, then serves calls from graders.
+
+Runs as a plain script inside bubblewrap:
+`python -I worker.py --limits JSON --requests-fd R --replies-fd W` (the weak mode), or
+`--limits JSON --listen-fd L --lifeline-fd F` for a zygote, whose forks drop to a uid of
+their own, and which exits when the host closes its end of F.
+Requests arrive as JSON lines on fd R and replies leave on fd W; fd 0 is /dev/null
+so `input()` in student code cannot eat a request. Heavy libraries are imported
+before the first request, so a pre-started worker hides their import time.
+
+Messages (host -> worker):
+  {"op": "run", "cells": [{"label": str, "source": str}, ...]}
+      replies {"event": "cell_start", "index": i} before each cell and
+      {"event": "cell_end", "index": i, "ok": bool, "error": str, "output": str} after it,
+      then {"event": "run_done"}.
+  {"op": "call", "id": int, "name": str, "args": [...], "kwargs": {...},
+   "reference": {"code": str, "names": [str, ...]}}   (reference: optional)
+      replies {"event": "call_done", "id": int, "ok": bool, "value", "args", "kwargs",
+               "output", "error", "traceback", "helpers": [str, ...]}.
+      With `reference`, the call runs with the notebook's functions NAMES replaced by
+      their reference versions (defined by CODE, the course's solution cells), restored
+      afterwards; "helpers" lists those the student's code called (pipeline/reference.py).
+Everything the worker sends is checked again on the host: this process is untrusted
+as soon as the first student cell runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import math
+import os
+import resource
+import signal
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from protocol import (  # noqa: E402
+    ProtocolError,
+    RemoteFunction,
+    StudentRef,
+    Unencodable,
+    decode,
+    dumps,
+    encode,
+    tensor_from_fields,
+)
+
+REPLIES_FD = 4  # set from --replies-fd in main()
+MAIN_PID = os.getpid()
+_write = os.write  # bound early: student code may monkeypatch the os module
+
+
+def send(message: dict) -> None:
+    data = (dumps(message) + "\n").encode()
+    while data:
+        data = data[_write(REPLIES_FD, data):]
+
+
+class BoundedOutput(io.TextIOBase):
+    """Keeps the first LIMIT characters written to it; counts and drops the rest."""
+
+    def __init__(self, limit: int):
+        self.limit, self.parts, self.size, self.dropped = limit, [], 0, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s) -> int:
+        s = str(s)
+        room = self.limit - self.size
+        if room > 0:
+            self.parts.append(s[:room])
+            self.size += min(len(s), room)
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def text(self) -> str:
+        out = "".join(self.parts)
+        if self.dropped:
+            out += f"\n[... {self.dropped} more characters of output were dropped]"
+        return out
+
+
+def drop_privileges(uid: int) -> None:
+    """As root inside bubblewrap, become an unprivileged uid before any student code."""
+    if os.getuid() == 0 and uid > 0:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+
+
+def reap_strays() -> None:
+    """Kill every other process in the sandbox (fork bombs, `!sleep 1000 &`).
+
+    Only inside bubblewrap's PID namespace, where kill(-1) reaches the sandbox alone.
+    """
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass  # nothing left to kill
+
+
+def apply_limits(limits: dict) -> None:
+    mib = 1024 * 1024
+    for which, value in (
+        (resource.RLIMIT_AS, limits["memory_mb"] * mib),
+        (resource.RLIMIT_NPROC, limits["processes"]),
+        (resource.RLIMIT_FSIZE, limits["file_size_mb"] * mib),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        resource.setrlimit(which, (value, value))
+    # Past the file-size limit, writes fail with EFBIG instead of killing the worker.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def make_shell():
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "nocolor"
+    config.InteractiveShell.xmode = "Plain"
+    return InteractiveShell.instance(config=config)
+
+
+def make_tensor(fields: dict, factory) -> object:
+    import torch
+
+    t = tensor_from_fields(torch, fields)
+    if fields["requires_grad"]:
+        t.requires_grad_(True)
+    if fields["grad"] is not None and t.requires_grad:
+        t.grad = factory(fields["grad"], factory)
+    return t
+
+
+_MISSING = object()
+
+
+class Worker:
+    def __init__(self, output_limit: int, reap: bool):
+        self.shell = make_shell()
+        self.output_limit = output_limit
+        self.reap = reap
+        self._reference: tuple[str, dict] | None = None  # (code, namespace it defined)
+
+    def capture(self) -> BoundedOutput:
+        buffer = BoundedOutput(self.output_limit)
+        sys.stdout = sys.stderr = buffer
+        return buffer
+
+    def release(self) -> None:
+        if os.getpid() != MAIN_PID:
+            # A child that student code forked came back into the worker loop: it must not
+            # answer the host or reap the real worker.
+            os._exit(0)
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        if self.reap:
+            reap_strays()
+        try:
+            import matplotlib.pyplot as plt
+
+            plt.close("all")  # figures are never shown when grading; free them
+        except Exception:
+            pass
+
+    def run(self, cells: list) -> None:
+        for index, cell in enumerate(cells):
+            send({"event": "cell_start", "index": index})
+            buffer = self.capture()
+            try:
+                result = self.shell.run_cell(str(cell["source"]), store_history=False)
+                error = result.error_before_exec or result.error_in_exec
+            except BaseException as exc:  # SystemExit, KeyboardInterrupt raised past IPython
+                error = exc
+            finally:
+                self.release()
+            send({"event": "cell_end", "index": index, "ok": error is None,
+                  "error": "" if error is None else _one_line(error), "output": buffer.text()})
+        send({"event": "run_done"})
+
+    def resolve(self, value):
+        if isinstance(value, RemoteFunction):
+            import torch
+
+            return eval(value.source, {"torch": torch, "math": math})  # grader-written source
+        if isinstance(value, StudentRef):
+            return self.shell.user_ns.get(value.name)
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.resolve(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        return value
+
+    def reference_namespace(self, code: str) -> dict:
+        """The namespace CODE (the reference solutions) defines; the last one is kept."""
+        if self._reference is None or self._reference[0] != code:
+            namespace: dict = {"__name__": "reference_solutions"}
+            exec(compile(code, "<reference solutions>", "exec"), namespace)
+            self._reference = (code, namespace)
+        return self._reference[1]
+
+    def lend(self, reference: dict, called: str, used: set) -> dict:
+        """Put the reference versions of reference["names"] into the notebook's namespace
+        for one call; returns what they replaced, for give_back."""
+        namespace = self.reference_namespace(str(reference["code"]))
+        replaced = {}
+        for name in reference["names"]:
+            helper = namespace.get(name)
+            if name != called and callable(helper):
+                replaced[name] = self.shell.user_ns.get(name, _MISSING)
+                self.shell.user_ns[name] = _lent(helper, name, used)
+        return replaced
+
+    def give_back(self, replaced: dict) -> None:
+        for name, own in replaced.items():
+            if own is _MISSING:
+                self.shell.user_ns.pop(name, None)
+            else:
+                self.shell.user_ns[name] = own
+
+    def call(self, request: dict) -> None:
+        reply = {"event": "call_done", "id": request.get("id"), "ok": False}
+        name = str(request.get("name"))
+        function = self.shell.user_ns.get(name)
+        if not callable(function):
+            reply["error"] = (f"NameError: the notebook does not define a function named "
+                              f"{name!r} (did a cell fail, or was it renamed?)")
+            send(reply)
+            return
+        raw_args = decode(request.get("args", []), make_tensor)
+        raw_kwargs = decode(request.get("kwargs", {}), make_tensor)
+        args, kwargs = self.resolve(raw_args), self.resolve(raw_kwargs)
+        used: set = set()
+        replaced: dict = {}
+        buffer = self.capture()
+        try:
+            if request.get("reference"):
+                try:
+                    replaced = self.lend(request["reference"], name, used)
+                except Exception as exc:  # the course's code, not the student's
+                    raise RuntimeError("the course's reference helpers could not be loaded "
+                                       f"(not a mistake of yours): {_one_line(exc)}") from None
+            try:
+                value = function(*args, **kwargs)
+            finally:
+                self.give_back(replaced)
+            reply["helpers"] = sorted(used)
+            reply["value"] = encode(value)
+        except Unencodable as exc:
+            reply["error"] = f"{name} returned {exc}"
+        except BaseException as exc:  # the student's code raised, possibly SystemExit
+            reply["error"] = _one_line(exc)
+            # Skip this file's own frame: the student needs only their code's frames.
+            frames = traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next)
+            reply["traceback"] = "".join(frames[-12:])
+        else:
+            # The arguments as they are now (in-place updates); functions go back as markers.
+            try:
+                reply["args"] = encode(tuple(_unresolve(a, r) for a, r in zip(args, raw_args)))
+                reply["kwargs"] = encode({k: _unresolve(v, raw_kwargs[k])
+                                          for k, v in kwargs.items()})
+                reply["ok"] = True
+            except Unencodable as exc:
+                reply["error"] = f"{name} left an argument that is not plain data: {exc}"
+        finally:
+            self.release()
+        reply["output"] = buffer.text()
+        send(reply)
+
+
+def _lent(helper, name: str, used: set):
+    """HELPER as the student's code sees it: each call is noted in USED."""
+    @functools.wraps(helper)
+    def lent(*args, **kwargs):
+        used.add(name)
+        return helper(*args, **kwargs)
+    return lent
+
+
+def _unresolve(value, raw):
+    return raw if isinstance(raw, (RemoteFunction, StudentRef)) else value
+
+
+def _one_line(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) < 2000 else text[:2000] + " ..."
+
+
+def import_heavy_libraries() -> None:
+    """Pay the heavy imports before a submission is assigned to this process."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import torch  # noqa: F401
+    from fastai.torch_core import set_seed  # noqa: F401
+    from tqdm.auto import tqdm  # noqa: F401
+
+
+def serve(requests_fd: int, replies_fd: int, limits: dict, reap: bool) -> None:
+    """Answer one notebook's requests until the host closes the channel."""
+    global REPLIES_FD, MAIN_PID
+    REPLIES_FD, MAIN_PID = replies_fd, os.getpid()
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    worker = Worker(limits["output_kb"] * 1024, reap)
+    send({"event": "ready"})
+    reader = io.BufferedReader(os.fdopen(requests_fd, "rb", buffering=0), buffer_size=1 << 16)
+    while True:
+        line = reader.readline()
+        if not line:
+            return  # the host closed the channel
+        try:
+            request = json.loads(line)
+            if request.get("op") == "run":
+                worker.run(request["cells"])
+            elif request.get("op") == "call":
+                worker.call(request)
+            else:
+                send({"event": "error", "error": f"unknown op {request.get('op')!r}"})
+        except (ProtocolError, ValueError, KeyError, TypeError) as exc:
+            send({"event": "error", "error": f"bad request: {exc}"})
+
+
+def main() -> None:
+    args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+    limits = json.loads(args["--limits"])
+    for name in ("TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
+        os.makedirs(os.environ.get(name, "."), exist_ok=True)
+    if "--listen-fd" in args:  # a zygote: forks one isolated worker per notebook
+        from zygote import run_zygote, start_killer
+
+        killer = start_killer()  # while this process is small
+        import_heavy_libraries()
+        run_zygote(int(args["--listen-fd"]), int(args["--lifeline-fd"]), killer, limits)
+        return
+    apply_limits(limits)
+    import_heavy_libraries()
+    serve(int(args["--requests-fd"]), int(args["--replies-fd"]), limits,
+          args.get("--reap-strays") == "1")
+
+
+if __name__ == "__main__":
+    main()

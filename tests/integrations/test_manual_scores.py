@@ -1,0 +1,52 @@
+"""Manual scores read back from a CSV or from nbgrader's gradebook."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.errors import ConfigError
+from autograder.integrations.gradebook import write_gradebook
+from autograder.integrations.manual_scores import ManualScore, read_manual_scores
+from autograder.results import SubmissionResult
+from tests.builders import ASSIGNMENT, synthetic_result
+
+
+def test_a_csv_gives_points_and_comments_and_skips_blank_rows(course, tmp_path):
+    path = tmp_path / "manual.csv"
+    path.write_text("student,assignment,problem,points,comment\n"
+                    f"ada,{ASSIGNMENT},explain_lecture_bug,1.5,clear\n"
+                    f"bob,{ASSIGNMENT},explain_lecture_bug,,\n")
+    assert read_manual_scores(course, path) == {
+        ("ada", ASSIGNMENT, "explain_lecture_bug"): ManualScore(1.5, "clear")}
+
+
+@pytest.mark.parametrize("row, words", [
+    (f"ada,{ASSIGNMENT},mse,1,", "not a manually graded problem"),
+    (f"ada,{ASSIGNMENT},explain_lecture_bug,lots,", "not a number"),
+    (f"ada,{ASSIGNMENT},explain_lecture_bug,99,", "outside 0..2"),
+])
+def test_a_bad_csv_row_is_named(course, tmp_path, row, words):
+    path = tmp_path / "manual.csv"
+    path.write_text("student,assignment,problem,points,comment\n" + row + "\n")
+    with pytest.raises(ConfigError, match=words) as err:
+        read_manual_scores(course, path)
+    assert "line 2" in str(err.value)
+
+
+@pytest.mark.slow
+def test_a_score_entered_in_the_gradebook_is_read_back(course, tmp_path):
+    from nbgrader.api import Gradebook
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    write_gradebook(course, [SubmissionResult.from_dict({**synthetic_result(course, {}),
+                                                         "student": "ada"})], url)
+    assert read_manual_scores(course, url) == {}  # nothing entered yet
+    with Gradebook(url) as gb:
+        gb.find_grade("explain_lecture_bug", "02-seven-steps", ASSIGNMENT, "ada"
+                      ).manual_score = 1.0
+        gb.find_comment("explain_lecture_bug", "02-seven-steps", ASSIGNMENT, "ada"
+                        ).manual_comment = "the update scales params, not the gradient"
+        gb.db.commit()
+    assert read_manual_scores(course, url) == {
+        ("ada", ASSIGNMENT, "explain_lecture_bug"):
+            ManualScore(1.0, "the update scales params, not the gradient")}
