@@ -284,7 +284,8 @@ def _solution_lines() -> set[str]:
         for cell in json.loads(path.read_text())["cells"]:
             text = "".join(cell["source"])
             if cell["metadata"].get("nbgrader", {}).get("solution") and \
-                    cell["cell_type"] == "markdown":  # a written answer: all of it
+                    cell["cell_type"] == "markdown" and "### BEGIN SOLUTION" not in text:
+                # a written answer without markers: all of it
                 blocks, text = [text], ""
             else:
                 blocks = re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", text, re.S)
