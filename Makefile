@@ -1,6 +1,7 @@
 # make demo   set up, then grade the bundled example class (examples/submitted/)
 # make test   set up, then lint, run every test (slow ones included) and `course validate`
-# make lock   re-resolve the dependencies and rewrite constraints.txt (the lock file)
+# make lock   re-resolve the dependencies: rewrite constraints.txt (the lock file) and
+#             requirements-student.txt (a student's pins, from requirements-student.in)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(abspath $(VENV)/bin)
@@ -20,17 +21,33 @@ $(VENV)/.installed: constraints.txt pyproject.toml
 	touch $@
 
 # Re-resolve every dependency in a fresh virtualenv (newest versions pyproject.toml allows)
-# and freeze it into constraints.txt; review the diff, then run `make test`.
+# and freeze it into constraints.txt, then pin a student's packages (requirements-student.in)
+# at those versions into requirements-student.txt; review the diff, then run `make test`.
 LOCK_VENV := build/lock-venv
 lock:
 	rm -rf $(LOCK_VENV)
 	python3 -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/pip install -q --upgrade pip
-	$(LOCK_VENV)/bin/pip install -q -e ".[instructor,cluster,dev,student]"
+	$(LOCK_VENV)/bin/pip install -q -e ".[instructor,cluster,dev]"
 	{ sed -n '/^#/p' constraints.txt; $(LOCK_VENV)/bin/pip freeze --exclude-editable \
 	  | sed -E 's/^(torch|torchvision|torchaudio)==([^+]*)\+cpu$$/\1==\2/'; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
+	$(LOCK_VENV)/bin/pip install -q --dry-run --ignore-installed --report $(LOCK_VENV)/student.json \
+	  -c constraints.txt -r requirements-student.in
+	{ sed -n '/^#/p' requirements-student.txt; $(LOCK_VENV)/bin/python -c "$$STUDENT_PINS" \
+	  $(LOCK_VENV)/student.json; } > requirements-student.txt.new
+	mv requirements-student.txt.new requirements-student.txt
 	rm -rf $(LOCK_VENV)
+
+# requirements-student.txt: every package a student's install brings, at constraints.txt's versions
+define STUDENT_PINS
+import json, re, sys
+found = json.load(open(sys.argv[1]))["install"]
+pins = [(i["metadata"]["name"], i["metadata"]["version"]) for i in found]
+for name, version in sorted(pins, key=lambda pin: pin[0].lower()):
+    print(f"{name}=={re.sub(r'[+]cpu$$', '', version)}")
+endef
+export STUDENT_PINS
 
 # bubblewrap is the sandbox; install it when we can (root on Debian/Ubuntu).
 sandbox:
