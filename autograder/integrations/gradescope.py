@@ -200,7 +200,10 @@ def export_gradescope(course: Course, assignment: str, out: Path,
         found = kit / name if (kit / name).is_file() else course.root / name
         files[name] = found
     for path in _tree(package):
-        if not path.resolve().is_relative_to(graders):
+        # The graders of other assignments stay home, and so does the audit (it mutates
+        # reference solutions: instructors' tooling, not grading).
+        if not path.resolve().is_relative_to(graders) and \
+                not path.is_relative_to(package / "audit"):
             files[f"autograder/{path.relative_to(package).as_posix()}"] = path
     for folder in (course.path("release") / spec.name, graders / spec.name):
         for path in _tree(folder):

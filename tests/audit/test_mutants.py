@@ -99,7 +99,7 @@ def test_every_reference_solution_of_the_course_has_compiling_mutants(course):
         assert len([m for m in mutants if m.origin == "ast"]) >= 4, problem
         for m in mutants:
             compile(m.source, m.id, "exec")
-    assert {m.id for m in made["mse"] if m.origin == "mistake"} == {"mistake: mse-sum"}
+    assert "mistake: mse-sum" in {m.id for m in made["mse"] if m.origin == "mistake"}
     assert "mean for sum: return ((preds - targets) ** 2).mean() -> " \
         "return ((preds - targets) ** 2).sum()" in {m.id for m in made["mse"]}
     assert made == make_mutants(course, spec, chosen)  # deterministic

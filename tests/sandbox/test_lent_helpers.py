@@ -12,7 +12,8 @@ from autograder.grading import make_tensor
 from autograder.sandbox.backends import Bubblewrap
 from autograder.sandbox.zygote_client import Zygote, ZygoteServer
 
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
+pytestmark = [pytest.mark.sandbox,
+              pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")]
 
 STUDENT = """
 def mse(a, b):

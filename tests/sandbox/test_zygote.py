@@ -22,7 +22,8 @@ from autograder.sandbox.backends import Bubblewrap
 from autograder.sandbox.zygote_client import DIR_PREFIX, STALE_SECONDS, Zygote, ZygoteServer
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
+pytestmark = [pytest.mark.sandbox,
+              pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")]
 
 
 @pytest.fixture
