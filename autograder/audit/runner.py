@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from tqdm import tqdm
 
@@ -54,21 +53,8 @@ def _in_process(course: Course, variants: list[Variant], unsafe: bool, address: 
 
 def _in_processes(course: Course, variants: list[Variant], unsafe: bool, address: str | None,
                   workers: int) -> Iterator[VariantResult]:
-    if not variants:
-        return
-    from autograder.batch.local_runner import grading_context
+    from autograder.batch.local_runner import in_grading_processes
 
-    executor = ProcessPoolExecutor(workers, mp_context=grading_context(),
-                                   initializer=init_audit_process,
-                                   initargs=(str(course.root), unsafe, address, os.getpid()))
-    try:
-        futures = [executor.submit(grade_variant, v) for v in variants]
-        for future in as_completed(futures):
-            yield future.result()
-    except BaseException:
-        # Interrupted or failed: stop the grading processes now (as the batch does).
-        for process in list(getattr(executor, "_processes", {}).values()):
-            process.kill()
-        raise
-    finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+    yield from in_grading_processes(workers, init_audit_process,
+                                    (str(course.root), unsafe, address, os.getpid()),
+                                    grade_variant, variants)

@@ -8,6 +8,7 @@ the Dask runner (dask_runner.py) has the same shape. `choose_runner` picks one.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing.forkserver
 import os
 from collections.abc import Callable, Iterator
@@ -15,12 +16,15 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import TypeVar
 
 from autograder.batch.jobs import Job
 from autograder.config import Course
 from autograder.results import SubmissionResult
 from autograder.sandbox.pool import WorkerPool
 
+T = TypeVar("T")
+R = TypeVar("R")
 Runner = Callable[[list[Job]], Iterator[SubmissionResult]]
 
 
@@ -61,13 +65,22 @@ def run_in_process(course: Course, jobs: list[Job], out: Path, seed: int, unsafe
 
 def run_in_processes(course: Course, jobs: list[Job], out: Path, seed: int, unsafe: bool,
                      zygote: str | None, workers: int) -> Iterator[SubmissionResult]:
-    if not jobs:
+    yield from in_grading_processes(
+        workers, _init_grading_process, (str(course.root), unsafe, zygote, os.getpid()),
+        functools.partial(_grade_in_process, out=str(out), seed=seed), jobs)
+
+
+def in_grading_processes(workers: int, initializer: Callable[..., None], initargs: tuple,
+                         work: Callable[[T], R], items: list[T]) -> Iterator[R]:
+    """WORK(item) for each of ITEMS in WORKERS grading processes forked from the fork
+    server (grading_context), each started with INITIALIZER(*INITARGS); yields the
+    results in order of completion. The batch and `course audit` grade this way."""
+    if not items:
         return
     executor = ProcessPoolExecutor(workers, mp_context=grading_context(),
-                                   initializer=_init_grading_process,
-                                   initargs=(str(course.root), unsafe, zygote, os.getpid()))
+                                   initializer=initializer, initargs=initargs)
     try:
-        futures = [executor.submit(_grade_in_process, job, str(out), seed) for job in jobs]
+        futures = [executor.submit(work, item) for item in items]
         for future in as_completed(futures):
             yield future.result()
     except BaseException:
