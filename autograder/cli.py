@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from autograder.errors import CourseKitError, ValidationFailed
 
@@ -35,7 +36,17 @@ def main(argv: list[str] | None = None) -> int:
                    help="grade without bubblewrap (student code can reach your files and "
                         "network; see SECURITY.md)")
     p.add_argument("--gradebook", help="also write scores into this nbgrader gradebook "
-                                       "(sqlite:///path/gradebook.db or a file path)")
+                                       "(sqlite:///path/gradebook.db or a file path), and "
+                                       "nbgrader's autograded/ notebooks for its formgrader; "
+                                       "scores entered there come back on the next run")
+    p.add_argument("--nbgrader-dir", type=Path,
+                   help="nbgrader course directory that gets autograded/<student>/"
+                        "<assignment>/ for the formgrader (default: the --gradebook file's "
+                        "folder)")
+    p.add_argument("--manual-scores",
+                   help="the scores people gave the manually graded problems: a CSV "
+                        "(student,assignment,problem,points,comment) or an nbgrader "
+                        "gradebook (default: the --gradebook)")
 
     p = sub.add_parser("export", help="package an assignment for another platform")
     p.add_argument("platform", choices=["gradescope"])
@@ -61,6 +72,21 @@ def main(argv: list[str] | None = None) -> int:
         again = " (run the same command again to resume)" if args.command == "autograde" else ""
         print(f"\ncourse {args.command}: interrupted{again}", file=sys.stderr)
         return 130
+
+
+def _manual_scores(course: Any, args: argparse.Namespace) -> dict | None:
+    """The people's scores of manual problems from --manual-scores or --gradebook (None
+    without either: the scores recorded by earlier runs stay)."""
+    source = args.manual_scores or args.gradebook
+    if not source:
+        return None
+    from autograder.integrations.gradebook import gradebook_file
+    from autograder.integrations.manual_scores import read_manual_scores
+
+    file = gradebook_file(source) if source == args.gradebook else None
+    if file is not None and not file.exists():
+        return {}  # a gradebook this run creates holds no scores yet
+    return read_manual_scores(course, source)
 
 
 def _positive(text: str) -> int:
@@ -97,14 +123,21 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         batch = autograde(course, args.submitted, args.out, workers=args.workers, seed=args.seed,
                           unsafe_no_sandbox=args.unsafe_no_sandbox,
-                          dask_scheduler=args.dask_scheduler)
+                          dask_scheduler=args.dask_scheduler,
+                          manual_scores=_manual_scores(course, args))
+        formgrader = None
         if args.gradebook:
-            from autograder.integrations.gradebook import write_gradebook
+            from autograder.integrations.gradebook import formgrader_command, write_gradebook
 
-            write_gradebook(course, batch.results, args.gradebook)
+            root = write_gradebook(course, batch.results, args.gradebook, args.submitted,
+                                   args.nbgrader_dir)
+            formgrader = formgrader_command(args.gradebook, root)
         print(summary_table(course, batch.results))
         print(f"\ngraded {batch.graded} submission(s), reused {batch.reused} finished earlier; "
               f"grades in {args.out / 'grades.csv'}")
+        if formgrader:
+            print(f"\nwritten answers: grade them in nbgrader's formgrader, then run this "
+                  f"command again to bring the scores into the reports:\n{formgrader}")
         if batch.kit_errors:
             print("the kit failed on:\n" + "\n".join(batch.kit_errors), file=sys.stderr)
             return 2

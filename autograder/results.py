@@ -57,6 +57,17 @@ class TestResult:
         return cls(**_known(cls, data))
 
 
+@dataclass(frozen=True)
+class ManualScore:
+    """A score a person entered for a manually graded problem, with their comment."""
+
+    points: float
+    comment: str = ""
+
+
+GRADED_BY_INSTRUCTOR = "instructor"
+
+
 @dataclass
 class ProblemScore:
     problem: str
@@ -64,13 +75,20 @@ class ProblemScore:
     possible: float
     passed: int
     tests: int
+    manual: bool = False  # graded by a person (course.yml `manual: true`)
+    answer: str = ""  # manual problems: the student's written answer ("" = none given)
+    comment: str = ""  # the grader's comment on a manual score
+    graded_by: str = ""  # "" = the kit; GRADED_BY_INSTRUCTOR = a person's manual score
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProblemScore:
-        return cls(**_known(cls, data))
+        known = _known(cls, data)
+        # results.json of older kits has no `manual`: their pending problems were manual
+        known.setdefault("manual", data.get("points") is None)
+        return cls(**known)
 
 
 @dataclass

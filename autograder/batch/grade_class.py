@@ -4,6 +4,11 @@ Each submission's results.json is written atomically as soon as it is graded, wi
 a fingerprint of everything that determines its grade; a rerun after an interrupt
 skips the submissions whose fingerprint still matches. grades.csv is rebuilt from
 the results files at the end, also atomically.
+
+Manual scores (a person's, from nbgrader's gradebook or a CSV) are put on every result,
+graded now or reused; a submission whose manual scores changed gets its feedback page
+and results.json rewritten. Without a source of manual scores, those an earlier run
+recorded in OUT stay, also on a submission graded again.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import os
 import random
 import sys
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +25,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-from autograder.batch.jobs import Job, discover, finished
+from autograder.batch.jobs import Job, discover, finished, recorded
 from autograder.batch.local_runner import choose_runner
 from autograder.config import Course
+from autograder.pipeline.score import ManualKey, apply_manual_scores, recorded_manual_scores
 from autograder.reports.class_reports import write_class_reports
-from autograder.results import SubmissionResult
+from autograder.reports.submission import write_submission_reports
+from autograder.results import ManualScore, SubmissionResult
 from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
 from autograder.sandbox.zygote_client import ZygoteServer
 
@@ -39,7 +47,10 @@ class BatchResult:
 # ------------------------------------------------------------------ the batch
 def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
               seed: int | None = None, unsafe_no_sandbox: bool = False,
-              progress: bool = True, dask_scheduler: str | None = None) -> BatchResult:
+              progress: bool = True, dask_scheduler: str | None = None,
+              manual_scores: Mapping[ManualKey, ManualScore] | None = None) -> BatchResult:
+    """Grade SUBMITTED into OUT. MANUAL_SCORES: the people's scores of the manual problems
+    (integrations.manual_scores), the authority when given; None keeps those in OUT."""
     if not submitted.is_dir():
         from autograder.errors import CourseKitError
 
@@ -55,13 +66,20 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     jobs = discover(course, submitted)
     results: dict[tuple[str, str], SubmissionResult] = {}
     todo = []
+    carried: dict[ManualKey, ManualScore] = {}  # kept from OUT when no source is given
+    rescored = []  # reused, with manual scores that changed: their reports are rewritten
     for job in jobs:
         done = finished(out, job)
         if done is not None:
             results[(job.student, job.assignment)] = done
+            if manual_scores is not None and apply_manual_scores(done, manual_scores):
+                rescored.append(done)
         else:
             todo.append(job)
+            earlier = recorded(out, job) if manual_scores is None else None
+            carried.update(recorded_manual_scores(earlier) if earlier else {})
     reused = len(results)
+    scores = manual_scores if manual_scores is not None else carried
     # The zygote imports torch and fastai in its sandbox (seconds) while everything else
     # starts: first, and once for all grading processes.
     local = todo and not unsafe and not dask_scheduler
@@ -74,10 +92,14 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     with ThreadPoolExecutor(1) as background:
         pairs = background.submit(_similar_pairs, course, jobs)
         try:
+            for result in rescored:  # while the zygote starts
+                write_submission_reports(out, result)
             runner = choose_runner(course, out, run_seed, workers=workers, unsafe=unsafe,
                                    dask_scheduler=dask_scheduler,
                                    zygote=zygote.address if zygote else None)
             for result in runner(todo):
+                if apply_manual_scores(result, scores):
+                    write_submission_reports(out, result)
                 results[(result.student, result.assignment)] = result
                 bar.set_postfix_str(f"{result.student}: {result.total:g}/{result.possible:g}")
                 bar.update()

@@ -48,8 +48,14 @@ def course_digest(course: Course, assignment: str) -> hashlib._Hash:
     return digest
 
 
+# Bumped when grading records more in results.json (2: written answers), so that a rerun
+# grades again what an older kit graded instead of reusing results that lack it.
+RESULTS_FORMAT = b"results-format 2"
+
+
 def fingerprint(course: Course, assignment: str, directory: Path) -> str:
     digest = course_digest(course, assignment)
+    digest.update(RESULTS_FORMAT)
     for nb in course.assignment(assignment).notebooks:
         path = directory / nb.file
         digest.update(nb.file.encode())
@@ -61,11 +67,16 @@ def results_path(out: Path, student: str, assignment: str) -> Path:
     return out / student / assignment / "results.json"
 
 
-def finished(out: Path, job: Job) -> SubmissionResult | None:
-    """The results.json of JOB from an earlier run, if it graded these same inputs."""
+def recorded(out: Path, job: Job) -> SubmissionResult | None:
+    """The results.json of JOB from an earlier run, whatever inputs it graded."""
     path = results_path(out, job.student, job.assignment)
     try:
-        result = SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None  # unreadable or from another kit version: grade it again
-    return result if result.fingerprint == job.fingerprint else None
+        return None  # unreadable or from another kit version
+
+
+def finished(out: Path, job: Job) -> SubmissionResult | None:
+    """The results.json of JOB from an earlier run, if it graded these same inputs."""
+    result = recorded(out, job)
+    return result if result is not None and result.fingerprint == job.fingerprint else None
