@@ -164,12 +164,12 @@ def _write(course: Course, results: list[SubmissionResult], url: str,
 
 
 def formgrader_command(db: str, root: Path) -> str:
-    """The shell command that starts nbgrader's formgrader on ROOT with gradebook DB."""
+    """The shell command that starts nbgrader's formgrader on ROOT with the gradebook DB
+    (nbgrader enables its server extension when it is installed); the URL the server
+    prints then opens the formgrader."""
     import shlex
 
-    extension = "{'nbgrader.server_extensions.formgrader': True}"
-    return (f"cd {shlex.quote(str(root))} && jupyter server "
-            f"--ServerApp.jpserver_extensions={shlex.quote(extension)} "
-            f"--CourseDirectory.root=. "
-            f"--CourseDirectory.db_url={shlex.quote(db_url(db))}\n"
-            "  then open http://localhost:8888/formgrader (the server prints its token)")
+    file = gradebook_file(db)
+    url = f"sqlite:///{file.resolve()}" if file is not None else db_url(db)
+    return (f"cd {shlex.quote(str(root))} && jupyter server --ServerApp.default_url=/formgrader "
+            f"--CourseDirectory.root=. --CourseDirectory.db_url={shlex.quote(url)}")
