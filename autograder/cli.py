@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,19 +75,23 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _manual_scores(course: Any, args: argparse.Namespace) -> dict | None:
-    """The people's scores of manual problems from --manual-scores or --gradebook (None
-    without either: the scores recorded by earlier runs stay)."""
+def _manual_scores_reader(course: Any, args: argparse.Namespace) -> Callable[[], dict] | None:
+    """What reads the people's scores of manual problems from --manual-scores or
+    --gradebook (None without either: the scores recorded by earlier runs stay)."""
     source = args.manual_scores or args.gradebook
     if not source:
         return None
-    from autograder.integrations.gradebook import gradebook_file
-    from autograder.integrations.manual_scores import read_manual_scores
 
-    file = gradebook_file(source) if source == args.gradebook else None
-    if file is not None and not file.exists():
-        return {}  # a gradebook this run creates holds no scores yet
-    return read_manual_scores(course, source)
+    def read() -> dict:
+        from autograder.integrations.gradebook import gradebook_file
+        from autograder.integrations.manual_scores import read_manual_scores
+
+        file = gradebook_file(source) if source == args.gradebook else None
+        if file is not None and not file.exists():
+            return {}  # a gradebook this run creates holds no scores yet
+        return read_manual_scores(course, source)
+
+    return read
 
 
 def _positive(text: str) -> int:
@@ -124,7 +129,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         batch = autograde(course, args.submitted, args.out, workers=args.workers, seed=args.seed,
                           unsafe_no_sandbox=args.unsafe_no_sandbox,
                           dask_scheduler=args.dask_scheduler,
-                          manual_scores=_manual_scores(course, args))
+                          manual_scores=_manual_scores_reader(course, args))
         formgrader = None
         if args.gradebook:
             from autograder.integrations.gradebook import formgrader_command, write_gradebook

@@ -17,7 +17,7 @@ import os
 import random
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +35,8 @@ from autograder.results import ManualScore, SubmissionResult
 from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
 from autograder.sandbox.zygote_client import ZygoteServer
 
+ManualScores = Mapping[ManualKey, ManualScore]
+
 
 @dataclass
 class BatchResult:
@@ -48,9 +50,12 @@ class BatchResult:
 def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
               seed: int | None = None, unsafe_no_sandbox: bool = False,
               progress: bool = True, dask_scheduler: str | None = None,
-              manual_scores: Mapping[ManualKey, ManualScore] | None = None) -> BatchResult:
+              manual_scores: ManualScores | Callable[[], ManualScores] | None = None
+              ) -> BatchResult:
     """Grade SUBMITTED into OUT. MANUAL_SCORES: the people's scores of the manual problems
-    (integrations.manual_scores), the authority when given; None keeps those in OUT."""
+    (integrations.manual_scores), the authority when given; None keeps those in OUT. A
+    function that reads them is called once the sandbox is starting (reading nbgrader's
+    gradebook takes seconds)."""
     if not submitted.is_dir():
         from autograder.errors import CourseKitError
 
@@ -67,19 +72,15 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     results: dict[tuple[str, str], SubmissionResult] = {}
     todo = []
     carried: dict[ManualKey, ManualScore] = {}  # kept from OUT when no source is given
-    rescored = []  # reused, with manual scores that changed: their reports are rewritten
     for job in jobs:
         done = finished(out, job)
         if done is not None:
             results[(job.student, job.assignment)] = done
-            if manual_scores is not None and apply_manual_scores(done, manual_scores):
-                rescored.append(done)
         else:
             todo.append(job)
             earlier = recorded(out, job) if manual_scores is None else None
             carried.update(recorded_manual_scores(earlier) if earlier else {})
     reused = len(results)
-    scores = manual_scores if manual_scores is not None else carried
     # The zygote imports torch and fastai in its sandbox (seconds) while everything else
     # starts: first, and once for all grading processes.
     local = todo and not unsafe and not dask_scheduler
@@ -92,8 +93,14 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     with ThreadPoolExecutor(1) as background:
         pairs = background.submit(_similar_pairs, course, jobs)
         try:
-            for result in rescored:  # while the zygote starts
-                write_submission_reports(out, result)
+            # While the zygote starts: the people's scores onto the results reused.
+            scores = manual_scores() if callable(manual_scores) else manual_scores
+            if scores is not None:
+                for done in list(results.values()):
+                    if apply_manual_scores(done, scores):
+                        write_submission_reports(out, done)
+            else:
+                scores = carried
             runner = choose_runner(course, out, run_seed, workers=workers, unsafe=unsafe,
                                    dask_scheduler=dask_scheduler,
                                    zygote=zygote.address if zygote else None)
