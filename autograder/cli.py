@@ -6,9 +6,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from autograder.errors import CourseKitError, ValidationFailed
+
+if TYPE_CHECKING:
+    from autograder.config import Course
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +51,31 @@ def main(argv: list[str] | None = None) -> int:
                    help="the scores people gave the manually graded problems: a CSV "
                         "(student,assignment,problem,points,comment) or an nbgrader "
                         "gradebook (default: the --gradebook)")
+    p.add_argument("--student", action="append", default=[], metavar="ID",
+                   help="grade only this student (repeatable); the others' results stay")
+    p.add_argument("--force", action="store_true",
+                   help="grade again what a rerun would reuse (the --student ones, or all)")
+    p.add_argument("--compare", type=Path, metavar="PREVIOUS_OUT",
+                   help="list every score that differs from this earlier --out folder "
+                        "(terminal and OUT/changes.csv); grade into a new --out to preview")
+
+    p = sub.add_parser("grades", help="final grades: autograded + manual points - late "
+                                      "penalty (OUT/final.csv), and the LMS export")
+    p.add_argument("out", type=Path, help="the --out folder of course autograde")
+    manual = p.add_mutually_exclusive_group()
+    manual.add_argument("--gradebook", help="manual scores from this nbgrader gradebook "
+                                            "(sqlite:///path/gradebook.db or a file path)")
+    manual.add_argument("--manual-scores", type=Path, metavar="FILE.csv",
+                        help="manual scores from a CSV: student,assignment,problem,points,"
+                             "comment")
+    p.add_argument("--submitted", type=Path,
+                   help="nbgrader's submitted/ folder, for each timestamp.txt (default: the "
+                        "folder each results.json was graded from)")
+    p.add_argument("--roster", type=Path, metavar="ROSTER.csv",
+                   help="maps student ids to the LMS's: a `student` column and Canvas's "
+                        "Student, ID, SIS User ID, SIS Login ID, Section")
+    p.add_argument("--canvas", action="store_true",
+                   help="also write OUT/canvas.csv in Canvas's gradebook import format")
 
     p = sub.add_parser("export", help="package an assignment for another platform")
     p.add_argument("platform", choices=["gradescope"])
@@ -75,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _manual_scores_reader(course: Any, args: argparse.Namespace) -> Callable[[], dict] | None:
+def _manual_scores_reader(course: Course, args: argparse.Namespace) -> Callable[[], dict] | None:
     """What reads the people's scores of manual problems from --manual-scores or
     --gradebook (None without either: the scores recorded by earlier runs stay)."""
     source = args.manual_scores or args.gradebook
@@ -126,9 +154,26 @@ def _dispatch(args: argparse.Namespace) -> int:
         from autograder.batch.grade_class import autograde
         from autograder.reports.class_reports import summary_table
 
-        batch = autograde(course, args.submitted, args.out, workers=args.workers, seed=args.seed,
+        previous, seed = None, args.seed
+        if args.compare:
+            from autograder.grades.compare import previous_seed
+            from autograder.grades.graded import read_graded
+
+            if args.gradebook:
+                raise CourseKitError("--compare previews a regrade: review the changes, then "
+                                     "run again with --gradebook and without --compare (it "
+                                     "reuses what was graded) to publish")
+            if args.compare.resolve() == args.out.resolve():
+                raise CourseKitError("--compare needs another folder than --out: grade into "
+                                     "a new one, compare, then publish it")
+            previous = read_graded(course, args.compare).results
+            if seed is None and (seed := previous_seed(previous)) is not None:
+                print(f"grading with the seed of {args.compare} ({seed}), so that only "
+                      "changes to the graders, course.yml or submissions show")
+        batch = autograde(course, args.submitted, args.out, workers=args.workers, seed=seed,
                           unsafe_no_sandbox=args.unsafe_no_sandbox,
-                          dask_scheduler=args.dask_scheduler,
+                          dask_scheduler=args.dask_scheduler, students=args.student,
+                          force=args.force,
                           manual_scores=_manual_scores_reader(course, args))
         formgrader = None
         if args.gradebook:
@@ -140,6 +185,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(summary_table(course, batch.results))
         print(f"\ngraded {batch.graded} submission(s), reused {batch.reused} finished earlier; "
               f"grades in {args.out / 'grades.csv'}")
+        if batch.stale:
+            print(f"kept the earlier results of {len(batch.stale)} submission(s) not chosen with "
+                  "--student, graded with another course.yml, graders or submission: "
+                  f"{', '.join(batch.stale)}; run without --student to regrade them",
+                  file=sys.stderr)
+        if previous is not None:
+            from autograder.grades.compare import changes_table, score_changes, write_changes
+
+            changes = score_changes(course, previous, batch.results, args.student)
+            print("\n" + changes_table(changes, str(args.compare)))
+            print(f"changes in {write_changes(args.out, changes)}")
         if formgrader:
             print(f"\nwritten answers: grade them in nbgrader's formgrader, then run this "
                   f"command again to bring the scores into the reports:\n{formgrader}")
@@ -147,6 +203,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             print("the kit failed on:\n" + "\n".join(batch.kit_errors), file=sys.stderr)
             return 2
         return 0
+    if args.command == "grades":
+        return _grades(course, args)
     if args.command == "export":
         from autograder.integrations.gradescope import export_gradescope
 
@@ -154,6 +212,23 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"wrote {path}: upload it as the autograder of {args.assignment!r} on Gradescope")
         return 0
     raise AssertionError(args.command)
+
+
+def _grades(course: Course, args: argparse.Namespace) -> int:
+    from autograder.grades.write import write_grades
+
+    written = write_grades(course, args.out, manual_scores=args.gradebook or args.manual_scores,
+                           submitted=args.submitted, roster=args.roster, canvas=args.canvas)
+    for warning in written.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if written.roster_report:
+        print(f"roster ({args.roster}):", file=sys.stderr)
+        for line in written.roster_report:
+            print(f"  {line}", file=sys.stderr)
+    counts = ", ".join(f"{n} {status}" for status, n in written.counts().items() if n)
+    print(f"{len(written.grades)} row(s) in final.csv: {counts}")
+    print("wrote " + ", ".join(str(f) for f in written.files))
+    return 0
 
 
 if __name__ == "__main__":

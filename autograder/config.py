@@ -9,11 +9,22 @@ and every solution cell must be a problem in course.yml.
 from __future__ import annotations
 
 import difflib
+import re
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from autograder.errors import ConfigError
 
@@ -50,9 +61,103 @@ class Notebook(_Strict):
         return {k: p for k, p in self.problems.items() if not p.manual}
 
 
+class Amount(_Strict):
+    """A deduction: `10%` of the assignment's points, or `1.5` points."""
+
+    value: float = Field(ge=0)
+    percent: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError("must be points (a number such as 1.5) or a percentage "
+                             "(such as 10%)")
+        if isinstance(v, int | float):
+            return {"value": v}
+        if isinstance(v, str):
+            match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(%?)\s*", v)
+            if not match:
+                raise ValueError("must be points (a number such as 1.5) or a percentage "
+                                 "(such as 10%)")
+            return {"value": float(match[1]), "percent": bool(match[2])}
+        return v
+
+    @model_validator(mode="after")
+    def _at_most_all(self) -> Amount:
+        if self.percent and self.value > 100:
+            raise ValueError(f"{self.value:g}% is more than all of the points")
+        return self
+
+    def points(self, possible: float) -> float:
+        return possible * self.value / 100 if self.percent else self.value
+
+
+class LatePolicy(_Strict):
+    """What lateness costs: every started hour or day after the due time deducts
+    `deduct`, at most `cap`; a submission within the grace period counts as on time."""
+
+    per: Literal["hour", "day"]
+    deduct: Amount
+    cap: Amount | None = None  # default: up to all of the points
+    grace_minutes: float = Field(default=0, ge=0)
+
+
+def _aware(v: Any) -> Any:
+    """A due time must say its time zone: 23:59 means nothing without one."""
+    if isinstance(v, date) and not isinstance(v, datetime):
+        raise ValueError(f"{v} is a date without a time; write the time and its zone, "
+                         f"e.g. {v}T23:59:00+01:00")
+    if isinstance(v, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", v):
+        raise ValueError(f"{v.strip()} is a date without a time; write the time and its "
+                         f"zone, e.g. {v.strip()}T23:59:00+01:00")
+    return v
+
+
+def _has_zone(v: datetime) -> datetime:
+    if v.tzinfo is None or v.utcoffset() is None:
+        raise ValueError(f"{v.isoformat()} has no time zone; add its offset, e.g. "
+                         f"{v.isoformat()}+01:00, or Z for UTC")
+    return v
+
+
+# ISO 8601 with its zone; YAML reads such a value as a datetime itself.
+DueTime = Annotated[datetime, BeforeValidator(_aware), AfterValidator(_has_zone)]
+
+
+class Extension(_Strict):
+    """One student's extension: a new due time, or extra time after the assignment's."""
+
+    due: DueTime | None = None
+    extra_hours: float | None = Field(default=None, gt=0)
+    extra_days: float | None = Field(default=None, gt=0)  # days of 24 hours
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Extension:
+        given = [k for k in ("due", "extra_hours", "extra_days") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of due, extra_hours or extra_days "
+                             f"(got {', '.join(given) or 'none'})")
+        return self
+
+
 class Assignment(_Strict):
     name: str
     notebooks: list[Notebook]
+    due: DueTime | None = None  # ISO 8601 with its time zone
+    late: LatePolicy | None = None  # default: the course's `late`
+    extensions: dict[str, Extension] = {}  # student id -> extension
+
+    @model_validator(mode="after")
+    def _deadline_first(self) -> Assignment:
+        if self.due is None and (self.late or self.extensions):
+            raise ValueError("late and extensions need the assignment's due time; add due: "
+                             "(e.g. 2025-03-14T23:59:00+01:00)")
+        for student, ext in self.extensions.items():
+            if ext.due is not None and self.due is not None and ext.due <= self.due:
+                raise ValueError(f"extensions.{student}.due {ext.due.isoformat()} is not after "
+                                 f"the assignment's due time {self.due.isoformat()}")
+        return self
 
     def notebook(self, file: str) -> Notebook:
         for nb in self.notebooks:
@@ -87,6 +192,7 @@ class Course(_Strict):
     paths: Paths = Paths()
     limits: Limits = Limits()
     similarity_threshold: float = Field(default=0.9, ge=0, le=1)
+    late: LatePolicy | None = None  # for every assignment with a due time, unless it has its own
     assignments: list[Assignment]
 
     # Set by load_course; not part of the file.
@@ -143,18 +249,30 @@ def _explain(path: Path, exc: ValidationError) -> str:
             lines.append(f"  - {where}: unknown key {key!r}; {fix}")
         elif err["type"] == "missing":
             lines.append(f"  - {where}: required key is missing; add it")
+        elif err["type"] == "value_error":  # our own validators' messages say it all
+            lines.append(f"  - {where}: {err['msg'].removeprefix('Value error, ')}")
         else:
             lines.append(f"  - {where}: {err['msg']} (got {err.get('input')!r})")
     return "\n".join(lines)
+
+
+class _DictOf:
+    """Under this key, a mapping of names (problems, students) to MODEL."""
+
+    def __init__(self, model: type) -> None:
+        self.model = model
 
 
 # Which model sits under which key, to list the keys allowed where a typo was made.
 _CHILDREN: dict[tuple[type, str], Any] = {
     (Course, "paths"): Paths,
     (Course, "limits"): Limits,
+    (Course, "late"): LatePolicy,
     (Course, "assignments"): Assignment,
     (Assignment, "notebooks"): Notebook,
-    (Notebook, "problems"): dict,  # problem name -> Problem
+    (Assignment, "late"): LatePolicy,
+    (Assignment, "extensions"): _DictOf(Extension),  # student id -> Extension
+    (Notebook, "problems"): _DictOf(Problem),  # problem name -> Problem
 }
 
 
@@ -163,7 +281,7 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     for part in loc:
         if isinstance(part, int):
             continue  # a list index
-        model = Problem if model is dict else _CHILDREN.get((model, part))
+        model = model.model if isinstance(model, _DictOf) else _CHILDREN.get((model, part))
     if isinstance(model, type) and issubclass(model, BaseModel):
         return [k for k in model.model_fields if k != "root"]
     return []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 
 class NotebookStatus(StrEnum):
@@ -32,14 +32,21 @@ class CellStatus(StrEnum):
 BROKEN_CELL = (CellStatus.ERROR, CellStatus.TIMEOUT, CellStatus.CRASHED)
 
 
-def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
-    """DATA's entries that are fields of CLS (results.json of older kits may have more)."""
-    names = {f.name for f in fields(cls)}
-    return {k: v for k, v in data.items() if k in names}
+class _Flat:
+    """A dataclass of plain fields: its JSON object is its fields, read back by name
+    (entries that are not fields, from other kit versions, are ignored)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass
-class TestResult:
+class TestResult(_Flat):
     problem: str
     name: str
     passed: bool
@@ -48,13 +55,6 @@ class TestResult:
     points: float = 0.0  # filled in by the score step
     kind: str = "core"  # core: computes the right thing | contract: a side rule (weight)
     weight: float = 0.0  # contract checks: the share of the problem's points a slip costs
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TestResult:
-        return cls(**_known(cls, data))
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ GRADED_BY_INSTRUCTOR = "instructor"
 
 
 @dataclass
-class ProblemScore:
+class ProblemScore(_Flat):
     problem: str
     points: float | None  # None: manually graded, pending
     possible: float
@@ -80,45 +80,30 @@ class ProblemScore:
     comment: str = ""  # the grader's comment on a manual score
     graded_by: str = ""  # "" = the kit; GRADED_BY_INSTRUCTOR = a person's manual score
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ProblemScore:
-        known = _known(cls, data)
-        # results.json of older kits has no `manual`: their pending problems were manual
-        known.setdefault("manual", data.get("points") is None)
-        return cls(**known)
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        read = super().from_dict(data)
+        if "manual" not in data:  # results.json of older kits: their pending ones were manual
+            read.manual = data.get("points") is None
+        return read
 
 
 @dataclass
-class CellOutcome:
+class CellOutcome(_Flat):
     label: str  # grade_id, or "cell N" for cells without one
     status: CellStatus
     error: str = ""
     output: str = ""
 
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CellOutcome:
-        known = _known(cls, data)
-        return cls(**{**known, "status": CellStatus(known["status"])})
+    def __post_init__(self) -> None:
+        self.status = CellStatus(self.status)  # read back from JSON as a plain string
 
 
 @dataclass(frozen=True)
-class Change:
+class Change(_Flat):
     kind: str  # restored | deleted | duplicated | retyped | metadata | unknown_grade_id | ...
     cell: str
     detail: str
-
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Change:
-        return cls(**_known(cls, data))
 
 
 @dataclass
@@ -168,6 +153,7 @@ class SubmissionResult:
     notebooks: list[NotebookResult]
     sandbox: str = ""
     fingerprint: str = ""  # of the inputs graded (batch/jobs.py): a resumed run reuses it
+    submitted: str = ""  # the submission's folder (its timestamp.txt says when it came in)
 
     @property
     def problems(self) -> list[ProblemScore]:
@@ -191,7 +177,7 @@ class SubmissionResult:
             "student": self.student, "assignment": self.assignment, "seed": self.seed,
             "sandbox": self.sandbox, "total": self.total, "possible": self.possible,
             "notebooks": [nb.to_dict() for nb in self.notebooks],
-            "fingerprint": self.fingerprint,
+            "fingerprint": self.fingerprint, "submitted": self.submitted,
         }
 
     @classmethod
@@ -199,4 +185,5 @@ class SubmissionResult:
         return cls(student=data["student"], assignment=data["assignment"],
                    seed=int(data.get("seed", 0)),
                    notebooks=[NotebookResult.from_dict(nb) for nb in data["notebooks"]],
-                   sandbox=data.get("sandbox", ""), fingerprint=data.get("fingerprint", ""))
+                   sandbox=data.get("sandbox", ""), fingerprint=data.get("fingerprint", ""),
+                   submitted=data.get("submitted", ""))

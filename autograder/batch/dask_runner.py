@@ -128,7 +128,9 @@ def run_on_dask(address: str, course: Course, jobs: list[Job], out: Path, seed: 
                           key=f"grade-{job.student}-{job.assignment}-{uuid.uuid4().hex[:8]}")
             for job in jobs
         ]
+        folders = {future.key: job.directory for future, job in zip(futures, jobs)}
         for future in as_completed(futures):
             result = future.result()  # a kit error on a worker stops the batch here, loudly
+            result.submitted = str(folders[future.key].absolute())
             write_submission_reports(out, result)
             yield result

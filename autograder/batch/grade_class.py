@@ -17,15 +17,15 @@ import os
 import random
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from autograder.batch.jobs import Job, discover, finished, recorded
+from autograder.batch.jobs import Job, discover, earlier, finished
 from autograder.batch.local_runner import choose_runner
 from autograder.config import Course
 from autograder.pipeline.score import ManualKey, apply_manual_scores, recorded_manual_scores
@@ -44,18 +44,23 @@ class BatchResult:
     graded: int
     reused: int
     kit_errors: list[str]
+    # With --student: earlier results of the others, kept as they were, though graded with
+    # another course.yml, other graders or another version of the submission.
+    stale: list[str] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ the batch
 def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
               seed: int | None = None, unsafe_no_sandbox: bool = False,
               progress: bool = True, dask_scheduler: str | None = None,
+              students: Collection[str] = (), force: bool = False,
               manual_scores: ManualScores | Callable[[], ManualScores] | None = None
               ) -> BatchResult:
-    """Grade SUBMITTED into OUT. MANUAL_SCORES: the people's scores of the manual problems
-    (integrations.manual_scores), the authority when given; None keeps those in OUT. A
-    function that reads them is called once the sandbox is starting (reading nbgrader's
-    gradebook takes seconds)."""
+    """Grade SUBMITTED into OUT. STUDENTS: grade only these (the others' earlier results
+    stay as they are); FORCE: grade again what a rerun would reuse. MANUAL_SCORES: the
+    people's scores of the manual problems (integrations.manual_scores), the authority
+    when given; None keeps those in OUT. A function that reads them is called once the
+    sandbox is starting (reading nbgrader's gradebook takes seconds)."""
     if not submitted.is_dir():
         from autograder.errors import CourseKitError
 
@@ -69,18 +74,22 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     for litter in out.rglob(".*.tmp"):  # half-written by a run that was killed
         litter.unlink(missing_ok=True)
     jobs = discover(course, submitted)
+    _check_chosen(students, jobs, submitted)
     results: dict[tuple[str, str], SubmissionResult] = {}
-    todo = []
+    todo, stale = [], []
     carried: dict[ManualKey, ManualScore] = {}  # kept from OUT when no source is given
     for job in jobs:
-        done = finished(out, job)
+        chosen = not students or job.student in students
+        done = (None if force else finished(out, job)) if chosen else earlier(out, job)
         if done is not None:
             results[(job.student, job.assignment)] = done
-        else:
+            if not chosen and done.fingerprint != job.fingerprint:
+                stale.append(f"{job.student}/{job.assignment}")
+        elif chosen:
             todo.append(job)
-            earlier = recorded(out, job) if manual_scores is None else None
-            carried.update(recorded_manual_scores(earlier) if earlier else {})
-    reused = len(results)
+            before = earlier(out, job) if manual_scores is None else None
+            carried.update(recorded_manual_scores(before) if before else {})
+    reused = sum(1 for student, _ in results if not students or student in students)
     # The zygote imports torch and fastai in its sandbox (seconds) while everything else
     # starts: first, and once for all grading processes.
     local = todo and not unsafe and not dask_scheduler
@@ -114,10 +123,20 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
             if zygote:
                 zygote.close()
         bar.close()
-        ordered = [results[(j.student, j.assignment)] for j in jobs]
+        ordered = [results[(j.student, j.assignment)] for j in jobs
+                   if (j.student, j.assignment) in results]
         write_class_reports(course, out, ordered, pairs.result())
     errors = [f"{r.student}/{r.assignment}/{error}" for r in ordered for error in r.kit_errors]
-    return BatchResult(ordered, len(todo), reused, errors)
+    return BatchResult(ordered, len(todo), reused, errors, stale)
+
+
+def _check_chosen(students: Collection[str], jobs: list[Job], submitted: Path) -> None:
+    unknown = sorted(set(students) - {job.student for job in jobs})
+    if unknown:
+        from autograder.errors import CourseKitError
+
+        raise CourseKitError(f"no submission of {', '.join(map(repr, unknown))} in {submitted} "
+                             "(--student takes the folder names under it)")
 
 
 def _similar_pairs(course: Course, jobs: list[Job]) -> dict[str, list[Any]]:

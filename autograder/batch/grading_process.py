@@ -112,5 +112,6 @@ def grade_job(job: Job, out: str, seed: int) -> SubmissionResult:
     result = grade_submission(course, job.student, job.assignment, job.directory, pool, seed,
                               _state["sandbox"].name)
     result.fingerprint = job.fingerprint
+    result.submitted = str(job.directory.absolute())
     write_submission_reports(Path(out), result)
     return result

@@ -38,9 +38,15 @@ def discover(course: Course, submitted: Path) -> list[Job]:
     return jobs
 
 
+# course.yml's late work (due times, late policy, extensions) decides final grades, not
+# what a submission earns: granting an extension must not regrade the class.
+_NOT_GRADING = {"late": True, "assignments": {"__all__": {"due", "late", "extensions"}}}
+
+
 def course_digest(course: Course, assignment: str) -> hashlib._Hash:
     """A running hash of what grades ASSIGNMENT: course.yml and its grader files."""
-    digest = hashlib.sha256((course.root / "course.yml").read_bytes())
+    settings = course.model_dump(mode="json", exclude=_NOT_GRADING)
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     graders = course.path("graders") / assignment
     for path in sorted(p for p in graders.rglob("*.py") if "__pycache__" not in p.parts):
         digest.update(str(path.relative_to(graders)).encode())
@@ -67,8 +73,8 @@ def results_path(out: Path, student: str, assignment: str) -> Path:
     return out / student / assignment / "results.json"
 
 
-def recorded(out: Path, job: Job) -> SubmissionResult | None:
-    """The results.json of JOB from an earlier run, whatever inputs it graded."""
+def earlier(out: Path, job: Job) -> SubmissionResult | None:
+    """The results.json of JOB from an earlier run, whatever it graded."""
     path = results_path(out, job.student, job.assignment)
     try:
         return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
@@ -78,5 +84,5 @@ def recorded(out: Path, job: Job) -> SubmissionResult | None:
 
 def finished(out: Path, job: Job) -> SubmissionResult | None:
     """The results.json of JOB from an earlier run, if it graded these same inputs."""
-    result = recorded(out, job)
+    result = earlier(out, job)
     return result if result is not None and result.fingerprint == job.fingerprint else None

@@ -1,0 +1,127 @@
+"""When a submission came in: nbgrader's timestamp.txt in its submitted folder.
+
+`nbgrader submit` writes the file on the student's side and `nbgrader collect` copies it
+into submitted/<student>/<assignment>/. Its format is nbgrader's `Exchange.timestamp_format`
+(default `%Y-%m-%d %H:%M:%S.%f %Z`, in `Exchange.timezone`, default UTC), e.g.
+`2025-03-14 22:01:05.123456 UTC`; ISO 8601 (`2025-03-14T23:01:05+01:00`) is read too.
+The file sits in a student's folder and its content came from the student's machine,
+so it is read as untrusted input: the link itself is never followed, only a regular
+file is read, at most 256 bytes. A time without a zone is UTC, as nbgrader reads it;
+a zone name that does not exist (such as `CEST`, which nbgrader writes in a Central
+European summer but is no zone) makes the time unknown rather than a guess.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TIMESTAMP_FILE = "timestamp.txt"
+MAX_BYTES = 256  # nbgrader writes about 30
+
+
+@dataclass(frozen=True)
+class SubmissionTime:
+    at: datetime | None  # with its zone; None: not known (then `problem` says why)
+    problem: str = ""
+    note: str = ""  # how a readable time was read, when that is worth knowing
+
+
+def read_submission_time(folder: Path) -> SubmissionTime:
+    """FOLDER/timestamp.txt, read without following links and bounded."""
+    where = folder / TIMESTAMP_FILE
+    try:
+        directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        return SubmissionTime(None, f"cannot open the submission folder {folder}: "
+                                    f"{exc.strerror}")
+    try:
+        # O_NOFOLLOW: a link is refused, not followed; O_NONBLOCK: a FIFO cannot hang us.
+        fd = os.open(TIMESTAMP_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK,
+                     dir_fd=directory)
+    except FileNotFoundError:
+        return SubmissionTime(None, f"no {TIMESTAMP_FILE} in {folder}")
+    except OSError as exc:
+        return SubmissionTime(None, f"{where} cannot be read ({exc.strerror}); a link is "
+                                    "never followed")
+    finally:
+        os.close(directory)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return SubmissionTime(None, f"{where} is not a regular file")
+        data = os.read(fd, MAX_BYTES + 1)
+    except OSError as exc:
+        return SubmissionTime(None, f"{where} cannot be read ({exc.strerror})")
+    finally:
+        os.close(fd)
+    if len(data) > MAX_BYTES:
+        return SubmissionTime(None, f"{where} is longer than {MAX_BYTES} bytes: not a time")
+    try:
+        text = data.decode("utf-8")
+        at, note = parse_timestamp(text)
+    except ValueError as exc:
+        return SubmissionTime(None, f"{where}: {exc}")
+    return SubmissionTime(at, note=note)
+
+
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
+
+
+def parse_timestamp(text: str) -> tuple[datetime, str]:
+    """The time TEXT says, with its zone, and a note on how it was read.
+    Raises ValueError saying what is wrong."""
+    text = text.strip()
+    if not text:
+        raise ValueError("empty: no time")
+    note = ""
+    try:
+        at = datetime.fromisoformat(text)  # ISO 8601, with or without a zone
+    except ValueError:
+        parts = text.split()
+        if len(parts) != 3:
+            raise ValueError(f"{_shown(text)} is not a time like 2025-03-14 22:01:05.123456 "
+                             "UTC") from None
+        try:
+            naive = datetime.fromisoformat(f"{parts[0]} {parts[1]}")
+        except ValueError:
+            raise ValueError(f"{_shown(text)} is not a time like 2025-03-14 22:01:05.123456 "
+                             "UTC") from None
+        at = _in_zone(naive, parts[2])
+    if at.tzinfo is None or at.utcoffset() is None:
+        at, note = at.replace(tzinfo=UTC), "its time has no zone: read as UTC, as nbgrader does"
+    # As a fixed offset: the same instant and clock reading, without the quirks of a named
+    # zone's repeated hour (Python never finds such a time equal to one in another zone).
+    offset = at.utcoffset()
+    assert offset is not None
+    return at.astimezone(timezone(offset)), note
+
+
+def _in_zone(naive: datetime, zone: str) -> datetime:
+    offset = _OFFSET.fullmatch(zone)
+    if offset:
+        sign = -1 if offset[1] == "-" else 1
+        return naive.replace(tzinfo=timezone(sign * timedelta(hours=int(offset[2]),
+                                                              minutes=int(offset[3]))))
+    if zone.upper() in ("UTC", "Z", "GMT"):
+        return naive.replace(tzinfo=UTC)
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {_shown(zone)}; nbgrader's Exchange.timezone "
+                         "= 'UTC' (its default) avoids this") from None
+    # A zone such as CET that observes summer time: at the hour a clock turns back, the
+    # abbreviation nbgrader wrote says which of the two readings is meant.
+    for fold in (0, 1):
+        at = naive.replace(tzinfo=tz, fold=fold)
+        if at.tzname() == zone:
+            return at
+    return naive.replace(tzinfo=tz)
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:60] + "...")
