@@ -154,6 +154,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         from autograder.batch.grade_class import autograde
         from autograder.reports.class_reports import summary_table
 
+        if args.nbgrader_dir and not args.gradebook:
+            raise CourseKitError("--nbgrader-dir says where nbgrader's autograded/ notebooks go "
+                                 "for the formgrader; it needs --gradebook")
         previous, seed = None, args.seed
         if args.compare:
             from autograder.grades.compare import previous_seed

@@ -114,3 +114,11 @@ def test_a_score_entered_in_the_gradebook_comes_back_and_is_not_flagged_again(
         assert (grade.manual_score, grade.auto_score, grade.needs_manual_grade) == \
             (2.0, None, False)
         assert gb.find_submission(ASSIGNMENT, "ada").score == 28
+
+
+def test_nbgrader_dir_without_a_gradebook_is_refused(graded_class, tmp_path, capsys):
+    submitted, out = graded_class
+    assert main(["--course", str(ROOT), "autograde", str(submitted), "--out", str(out),
+                 "--nbgrader-dir", str(tmp_path / "nb")]) == 2
+    assert "it needs --gradebook" in capsys.readouterr().err
+    assert not (tmp_path / "nb").exists()
