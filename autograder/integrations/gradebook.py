@@ -118,7 +118,7 @@ def write_gradebook(course: Course, results: list[SubmissionResult], db: str,
         _write(course, results, db_url(db), submitted)
     if submitted is None:
         return None
-    root = root if root is not None else nbgrader_dir(course, db)
+    root = (root if root is not None else nbgrader_dir(course, db)).resolve()
     write_autograded(course, results, submitted, root)
     return root
 
