@@ -97,6 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     except CourseKitError as exc:
         print(f"course {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        extra = _EXTRAS.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(f"course {args.command}: error: {exc.name} is not installed; this command needs "
+              f"the kit's {extra!r} extra: pip install -c constraints.txt -e \".[{extra}]\"",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         again = " (run the same command again to resume)" if args.command == "autograde" else ""
         print(f"\ncourse {args.command}: interrupted{again}", file=sys.stderr)
@@ -120,6 +128,11 @@ def _manual_scores_reader(course: Course, args: argparse.Namespace) -> Callable[
         return read_manual_scores(course, source)
 
     return read
+
+
+# Packages of the optional extras (pyproject.toml), by the extra that installs them.
+_EXTRAS = {"nbgrader": "instructor", "nbclient": "instructor", "nbconvert": "instructor",
+           "jupyter_client": "instructor", "dask": "cluster", "distributed": "cluster"}
 
 
 def _positive(text: str) -> int:

@@ -127,8 +127,8 @@ def release_leaks(source: Path, release: Path) -> list[str]:
 def _solution_lines(cell) -> list[str]:
     """Lines only the solution block has: text also shown outside it (a docstring) is no secret."""
     source = str(cell.source)
-    if cell.cell_type == "markdown":
-        blocks, shown = [source], ""
+    if cell.cell_type == "markdown" and not _SOLUTION_BLOCK.search(source):
+        blocks, shown = [source], ""  # nbgrader replaces the whole cell
     else:
         blocks, shown = _SOLUTION_BLOCK.findall(source), _SOLUTION_BLOCK.sub("", source)
     lines = {line.strip() for block in blocks for line in block.splitlines()}

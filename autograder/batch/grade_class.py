@@ -33,6 +33,7 @@ from autograder.reports.class_reports import write_class_reports
 from autograder.reports.submission import write_submission_reports
 from autograder.results import ManualScore, SubmissionResult
 from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
+from autograder.sandbox.pool import WorkerPool
 from autograder.sandbox.zygote_client import ZygoteServer
 
 ManualScores = Mapping[ManualKey, ManualScore]
@@ -54,19 +55,22 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
               seed: int | None = None, unsafe_no_sandbox: bool = False,
               progress: bool = True, dask_scheduler: str | None = None,
               students: Collection[str] = (), force: bool = False,
+              pool: WorkerPool | None = None,
               manual_scores: ManualScores | Callable[[], ManualScores] | None = None
               ) -> BatchResult:
     """Grade SUBMITTED into OUT. STUDENTS: grade only these (the others' earlier results
-    stay as they are); FORCE: grade again what a rerun would reuse. MANUAL_SCORES: the
-    people's scores of the manual problems (integrations.manual_scores), the authority
-    when given; None keeps those in OUT. A function that reads them is called once the
-    sandbox is starting (reading nbgrader's gradebook takes seconds)."""
+    stay as they are); FORCE: grade again what a rerun would reuse. POOL: grade in this
+    process with its workers, not sandboxes of the batch's own (tests pass a scripted
+    fake, sandbox/fake.py); the caller closes it. MANUAL_SCORES: the people's scores of
+    the manual problems (integrations.manual_scores), the authority when given; None
+    keeps those in OUT. A function that reads them is called once the sandbox is
+    starting (reading nbgrader's gradebook takes seconds)."""
     if not submitted.is_dir():
         from autograder.errors import CourseKitError
 
         raise CourseKitError(f"{submitted}: no such directory of submissions "
                              "(expected <student>/<assignment>/<notebook>.ipynb)")
-    if dask_scheduler:  # student code runs on the Dask workers: each picks its sandbox
+    if dask_scheduler or pool is not None:  # student code runs on Dask workers, or in POOL
         unsafe = unsafe_no_sandbox
     else:
         unsafe = isinstance(choose_sandbox(allow_unsandboxed=unsafe_no_sandbox), Unsandboxed)
@@ -92,7 +96,7 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     reused = sum(1 for student, _ in results if not students or student in students)
     # The zygote imports torch and fastai in its sandbox (seconds) while everything else
     # starts: first, and once for all grading processes.
-    local = todo and not unsafe and not dask_scheduler
+    local = todo and not unsafe and not dask_scheduler and pool is None
     zygote = ZygoteServer(Bubblewrap(), course.limits).start() if local else None
     run_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress,
@@ -112,7 +116,7 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
                 scores = carried
             runner = choose_runner(course, out, run_seed, workers=workers, unsafe=unsafe,
                                    dask_scheduler=dask_scheduler,
-                                   zygote=zygote.address if zygote else None)
+                                   zygote=zygote.address if zygote else None, pool=pool)
             for result in runner(todo):
                 if apply_manual_scores(result, scores):
                     write_submission_reports(out, result)

@@ -61,7 +61,13 @@ def init_process(root: str, unsafe: bool, zygote_address: str | None = None,
         _exit_with(batch_pid)
     course = load_course(root, check_sources=False)
     pool, sandbox = start_grading_pool(course, unsafe, zygote_address)
-    _state.update(course=course, sandbox=sandbox, pool=pool)
+    _state.update(course=course, sandbox=sandbox.name, pool=pool)
+
+
+def use_pool(course: Course, pool: WorkerPool, sandbox_name: str) -> None:
+    """Grade in this process with workers from POOL, which the caller owns and closes
+    (autograde's `pool`: tests grade a class on a scripted fake sandbox)."""
+    _state.update(course=course, sandbox=sandbox_name, pool=pool)
 
 
 def _exit_with(pid: int) -> None:
@@ -110,7 +116,7 @@ def grade_job(job: Job, out: str, seed: int) -> SubmissionResult:
     """Grade one submission in this process and write its reports."""
     course, pool = _state["course"], _state["pool"]
     result = grade_submission(course, job.student, job.assignment, job.directory, pool, seed,
-                              _state["sandbox"].name)
+                              _state["sandbox"])
     result.fingerprint = job.fingerprint
     result.submitted = str(job.directory.absolute())
     write_submission_reports(Path(out), result)

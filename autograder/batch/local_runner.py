@@ -19,14 +19,18 @@ from pathlib import Path
 from autograder.batch.jobs import Job
 from autograder.config import Course
 from autograder.results import SubmissionResult
+from autograder.sandbox.pool import WorkerPool
 
 Runner = Callable[[list[Job]], Iterator[SubmissionResult]]
 
 
 def choose_runner(course: Course, out: Path, seed: int, *, workers: int, unsafe: bool,
-                  dask_scheduler: str | None, zygote: str | None) -> Runner:
+                  dask_scheduler: str | None, zygote: str | None,
+                  pool: WorkerPool | None = None) -> Runner:
     """ZYGOTE is the address of the batch's zygote (None without bubblewrap, or on Dask,
-    whose workers start their own)."""
+    whose workers start their own). POOL: grade in this process with its workers."""
+    if pool is not None:
+        return lambda jobs: run_in_process(course, jobs, out, seed, unsafe, zygote, pool)
     if dask_scheduler:
         from autograder.batch.dask_runner import run_on_dask
 
@@ -37,17 +41,22 @@ def choose_runner(course: Course, out: Path, seed: int, *, workers: int, unsafe:
 
 
 def run_in_process(course: Course, jobs: list[Job], out: Path, seed: int, unsafe: bool,
-                   zygote: str | None) -> Iterator[SubmissionResult]:
+                   zygote: str | None, pool: WorkerPool | None = None
+                   ) -> Iterator[SubmissionResult]:
     if not jobs:
         return
     from autograder.batch import grading_process as one  # torch, pytest: only to grade here
 
-    one.init_process(str(course.root), unsafe, zygote)
+    if pool is None:
+        one.init_process(str(course.root), unsafe, zygote)
+    else:
+        one.use_pool(course, pool, "injected")
     try:
         for job in jobs:
             yield one.grade_job(job, str(out), seed)
     finally:
-        one.close_process()
+        if pool is None:
+            one.close_process()
 
 
 def run_in_processes(course: Course, jobs: list[Job], out: Path, seed: int, unsafe: bool,

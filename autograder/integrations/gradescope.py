@@ -4,7 +4,7 @@
 Gradescope's autograder specification asks for (setup.sh, run to build the image,
 and run_autograder, run for every submission) and the kit itself: course.yml, the
 assignment's source/ and release/ notebooks, the autograder package with only that
-assignment's hidden graders, requirements.txt and pyproject.toml.
+assignment's hidden graders, pyproject.toml and constraints.txt (the pinned versions).
 
 run_autograder (`python -m autograder.integrations.gradescope`) grades the notebooks the student
 uploaded to ROOT/submission/ with the same engine as `course autograde` and writes
@@ -36,22 +36,129 @@ STUDENT = "submission"  # folder name of the one submission inside the temporary
 
 SETUP_SH = """\
 #!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder image.
-# It installs the course kit exactly as `make setup` does.
+# Gradescope runs this once, as root, when it builds the autograder image. It installs
+# what grading needs and none of the instructor's tools: bubblewrap, and a virtualenv at
+# /autograder/venv (Python >= 3.11) with torch's CPU-only build and the kit's base
+# dependencies, at the versions pinned in constraints.txt. A check that fails stops the
+# build with a message saying what is wrong. `source setup.sh` only defines the functions.
 set -euo pipefail
-cd /autograder/source
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq bubblewrap python3-venv >/dev/null
-PYTHON=python3
-if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-  apt-get install -y -qq python3.11 python3.11-venv >/dev/null  # the kit needs 3.11+
-  PYTHON=python3.11
+
+SOURCE_DIR="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"  # /autograder/source
+VENV="${{COURSE_KIT_VENV:-/autograder/venv}}"
+TORCH_CPU_INDEX="${{TORCH_CPU_INDEX:-https://download.pytorch.org/whl/cpu}}"
+# 1 when the instructor exported with --unsafe-no-sandbox (then bubblewrap may be missing)
+UNSAFE_NO_SANDBOX="${{COURSE_KIT_UNSAFE_NO_SANDBOX:-{unsafe}}}"
+
+note() {{ echo "setup.sh: $*"; }}
+fail() {{ echo "setup.sh: error: $*" >&2; exit 1; }}
+
+install_system_packages() {{
+  if ! command -v apt-get >/dev/null 2>&1; then
+    note "no apt-get here: bubblewrap and Python >= 3.11 must already be installed"
+    return 0
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq bubblewrap python3-venv >/dev/null
+  if ! find_python >/dev/null; then  # e.g. Ubuntu 22.04 ships 3.10; 3.11 is a package
+    apt-get install -y -qq python3.11 python3.11-venv >/dev/null ||
+      note "could not install python3.11 with apt-get"
+  fi
+}}
+
+find_python() {{  # the first Python >= 3.11 on PATH
+  local candidate
+  for candidate in python3 python3.13 python3.12 python3.11; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+        "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}}
+
+check_python() {{  # sets PYTHON
+  PYTHON="$(find_python)" || fail "the course kit needs Python >= 3.11, and this image has" \\
+    "$(python3 --version 2>&1 || echo 'no python3'). Choose a newer base image on" \\
+    "Gradescope's Configure Autograder page (Ubuntu 22.04 or later), or install python3.11."
+  note "Python: $(command -v "$PYTHON") ($("$PYTHON" --version 2>&1))"
+}}
+
+check_bubblewrap() {{  # can bwrap create the namespaces the sandbox uses?
+  local why
+  if ! command -v bwrap >/dev/null 2>&1; then
+    why="bubblewrap (bwrap) is not installed"
+  elif ! why="$(bwrap --unshare-pid --unshare-net --unshare-ipc --unshare-uts \\
+      --unshare-cgroup-try --die-with-parent --ro-bind / / --proc /proc --dev /dev \\
+      true 2>&1)"; then
+    why="bubblewrap cannot create namespaces here (bwrap said: ${{why:-nothing}})"
+  else
+    note "bubblewrap works: student code will run in its sandbox"
+    return 0
+  fi
+  if [ "$UNSAFE_NO_SANDBOX" = 1 ]; then
+    note "WARNING: $why. This autograder was exported with --unsafe-no-sandbox, so it" \\
+      "will run student code WITHOUT a sandbox (see SECURITY.md)."
+    return 0
+  fi
+  fail "$why. The autograder runs student code only inside bubblewrap's sandbox." \\
+    "Grade with \\`course autograde\\` on a machine where bwrap works, or, accepting the" \\
+    "risk, export with \\`course export gradescope ... --unsafe-no-sandbox\\` (SECURITY.md)."
+}}
+
+pinned() {{  # the version constraints.txt pins for package $1
+  sed -n "s/^$1==//p" "$SOURCE_DIR/constraints.txt"
+}}
+
+torch_index_reachable() {{  # prints why not, and fails, when the CPU index cannot be read
+  "$PYTHON" - "$TORCH_CPU_INDEX/torch/" <<'EOF'
+import sys
+import urllib.request
+
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=20).close()
+except Exception as exc:
+    print(f"{{type(exc).__name__}}: {{exc}}")
+    sys.exit(1)
+EOF
+}}
+
+install_torch() {{  # torch's CPU-only build, from PyTorch's CPU index when it is reachable
+  local pip="$VENV/bin/pip" why
+  local wanted=("torch==$(pinned torch)" "torchvision==$(pinned torchvision)")
+  if why="$(torch_index_reachable)"; then
+    note "installing ${{wanted[*]}}, CPU-only builds, from $TORCH_CPU_INDEX"
+    "$pip" install -q --no-deps --index-url "$TORCH_CPU_INDEX" "${{wanted[@]}}"
+  else
+    note "WARNING: PyTorch's CPU wheel index $TORCH_CPU_INDEX is not reachable ($why);" \\
+      "installing ${{wanted[*]}} from the default index instead (on Linux that may be the" \\
+      "CUDA build: several GB, and a slower image build)."
+    "$pip" install -q --no-deps "${{wanted[@]}}"
+  fi
+}}
+
+install_kit() {{  # what grading needs: the kit's base dependencies, no instructor tools
+  "$VENV/bin/pip" install -q -c "$SOURCE_DIR/constraints.txt" -e "$SOURCE_DIR"
+  "$VENV/bin/python" -c 'import torch, fastai.torch_core, autograder
+print("setup.sh: torch", torch.__version__, "CUDA", torch.version.cuda or "none")'
+  "$VENV/bin/course" --help >/dev/null
+}}
+
+main() {{
+  install_system_packages
+  check_python
+  check_bubblewrap
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip
+  install_torch
+  install_kit
+  note "done: the kit is installed in $VENV"
+}}
+
+if [ "${{BASH_SOURCE[0]}}" = "$0" ]; then
+  main "$@"
 fi
-"$PYTHON" -m venv /autograder/venv
-/autograder/venv/bin/pip install -q --upgrade pip
-/autograder/venv/bin/pip install -q -r requirements.txt
-/autograder/venv/bin/pip install -q --no-deps -e .
 """
 
 RUN_AUTOGRADER = """\
@@ -83,7 +190,7 @@ def export_gradescope(course: Course, assignment: str, out: Path,
     kit = package.parent
     graders = course.path("graders").resolve()
     files: dict[str, Path] = {}
-    for name in ("requirements.txt", "pyproject.toml"):
+    for name in ("constraints.txt", "pyproject.toml"):
         found = kit / name if (kit / name).is_file() else course.root / name
         files[name] = found
     files["course.yml"] = course.root / "course.yml"
@@ -102,7 +209,8 @@ def export_gradescope(course: Course, assignment: str, out: Path,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        _add(zf, "setup.sh", SETUP_SH.encode(), 0o755)
+        setup = SETUP_SH.format(unsafe=int(unsafe_no_sandbox))
+        _add(zf, "setup.sh", setup.encode(), 0o755)
         script = RUN_AUTOGRADER.format(assignment=spec.name, unsafe=int(unsafe_no_sandbox))
         _add(zf, "run_autograder", script.encode(), 0o755)
         for name in sorted(files):

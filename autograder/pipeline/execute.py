@@ -8,7 +8,6 @@ calls; if a call kills it, the same replay brings up a new one.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -47,11 +46,11 @@ class Execution:
         cells not reached are dropped and the worker replays only the cells that ran.
         """
         results: dict[int, CellOutcome] = {}
-        deadline = time.monotonic() + self.limits.notebook_seconds
+        deadline = self.pool.clock() + self.limits.notebook_seconds
         while True:
             todo = [i for i in range(len(self.sources)) if i not in self.bad]
             self.worker = self.pool.take()
-            budget = deadline - time.monotonic()
+            budget = deadline - self.pool.clock()
             runs = self.worker.run_cells([self.sources[i] for i in todo],
                                          self.limits.cell_seconds, max(budget, 1.0))
             for run in runs:
@@ -64,7 +63,7 @@ class Execution:
                 break
             self.worker.close()
             self.worker = None
-            out_of_time = time.monotonic() >= deadline
+            out_of_time = self.pool.clock() >= deadline
             if out_of_time or self.restarts >= MAX_RESTARTS or not runs:
                 # Keep what ran; a call will replay exactly those cells on a new worker.
                 self.bad.update(i for i in range(len(self.sources)) if i not in results

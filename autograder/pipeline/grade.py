@@ -58,8 +58,11 @@ class _Plugin:
         return torch.Generator().manual_seed(zlib.crc32(f"{self._seed}:{request.node.nodeid}"
                                                         .encode()))
 
-    def pytest_keyboard_interrupt(self) -> None:
-        self.interrupted = True  # pytest swallows Ctrl-C; run_graders raises it again
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo) -> None:
+        # pytest swallows Ctrl-C; run_graders raises it again. Session.Interrupted is no
+        # Ctrl-C: pytest stops a grader file that failed to collect with it.
+        if not isinstance(excinfo.value, pytest.Session.Interrupted):
+            self.interrupted = True
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "problem(grade_id): the problem a test grades")
@@ -97,6 +100,8 @@ def _student_message(report: pytest.TestReport) -> str:
     """The failure in plain words: the exception line(s), not the hidden test's code."""
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longrepr).splitlines()[-1]
+    if getattr(report.longrepr, "errorstring", ""):  # a missing fixture: not the file's path
+        text = report.longrepr.errorstring.splitlines()[0]
     # pytest appends the assert expression after the message; keep the human part.
     text = text.split("\nassert ")[0].strip()
     for prefix, plain in _PLAIN_PREFIXES:

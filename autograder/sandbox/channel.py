@@ -52,6 +52,7 @@ class WorkerChannel:
     make_tensor: Any
     _req_w: int
     _rep_r: int
+    clock = staticmethod(time.monotonic)  # deadlines' time source (tests: a fake clock)
 
     def _open(self, req_w: int, rep_r: int) -> None:
         self._req_w, self._rep_r = req_w, rep_r
@@ -90,7 +91,7 @@ class WorkerChannel:
         with selectors.DefaultSelector() as selector:
             selector.register(self._rep_r, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
-                remaining = deadline - time.monotonic()
+                remaining = deadline - self.clock()
                 if remaining <= 0:
                     raise TimeoutError
                 if not selector.select(min(remaining, 1.0)):
@@ -112,7 +113,7 @@ class WorkerChannel:
         if self._ready:
             return
         try:
-            message = self._receive(time.monotonic() + STARTUP_SECONDS)
+            message = self._receive(self.clock() + STARTUP_SECONDS)
         except TimeoutError:
             self.kill()
             raise WorkerCrashed("the sandboxed worker did not start in time") from None
@@ -128,7 +129,7 @@ class WorkerChannel:
         self.wait_ready()
         self._send({"op": "run", "cells": [{"source": s} for s in sources]})
         runs: list[CellRun] = []
-        end = time.monotonic() + total_seconds
+        end = self.clock() + total_seconds
         current = None
         cell_end = end
         while True:
@@ -147,7 +148,7 @@ class WorkerChannel:
                 return runs
             event = message["event"]
             if event == "cell_start" and type(message.get("index")) is int:
-                current, cell_end = message["index"], time.monotonic() + cell_seconds
+                current, cell_end = message["index"], self.clock() + cell_seconds
             elif event == "cell_end" and message.get("index") == current:
                 runs.append(CellRun(current, message.get("ok") is True,
                                     str(message.get("error", ""))[:4000],
@@ -169,7 +170,7 @@ class WorkerChannel:
         self._send({"op": "call", "id": call_id, "name": name,
                     "args": encode(list(args)), "kwargs": encode(dict(kwargs))})
         try:
-            reply = self._receive(time.monotonic() + seconds)
+            reply = self._receive(self.clock() + seconds)
         except TimeoutError:
             self.kill()
             raise CallTimeout(f"{name}() did not return within {seconds:g} s "

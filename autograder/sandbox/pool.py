@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from autograder.sandbox.channel import WorkerChannel
 
 
 class WorkerPool:
-    """Hands out started workers; optionally keeps one spare warming up in the background."""
+    """Hands out started workers; optionally keeps one spare warming up in the background.
+
+    CLOCK is the time source the workers' time limits are measured by (the notebook's
+    budget in pipeline/execute.py too); tests pass the fake sandbox's clock."""
 
     def __init__(self, start: Callable[[], WorkerChannel], keep_spare: bool = True,
-                 on_close: Callable[[], None] | None = None):
+                 on_close: Callable[[], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic):
         self._start, self._keep_spare, self._on_close = start, keep_spare, on_close
+        self.clock = clock
         self._spare: WorkerChannel | None = None
         self._lock = threading.Lock()
 

@@ -14,6 +14,8 @@ from tests.conftest import ROOT, run_course
 
 RELEASE = ROOT / "release" / "gradient-descent"
 SOLUTIONS = ROOT / "solutions" / "gradient-descent"
+LOCK_MARKER = "# 🔒 READ-ONLY"  # the first line of every locked code cell
+ANSWER_HEADING = "#### ✎ Your answer"  # the first line of every written-answer cell
 
 
 def _cells(path: Path) -> dict:
@@ -29,10 +31,27 @@ def test_release_has_a_stub_and_a_visible_test_per_problem_and_no_solution(cours
             assert is_solution(cells[problem])
             stub = cells[problem].source
             assert ("raise NotImplementedError" in stub) if not p.manual else \
-                (stub.strip() == "YOUR ANSWER HERE")
+                (stub.startswith(ANSWER_HEADING) and "\nYOUR ANSWER HERE\n" in stub)
             if not p.manual:
                 assert is_test(cells[f"test_{problem}"])
         assert all(not c.get("outputs") for c in cells.values() if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("folder", ["source", "release"])
+def test_locked_cells_say_so_in_their_first_line(course, folder):
+    """JupyterLab shows nothing special for a locked cell: its first line tells the student."""
+    for spec in course.assignment("gradient-descent").notebooks:
+        nb = nbformat.read(str(ROOT / folder / "gradient-descent" / spec.file), as_version=4)
+        assert LOCK_MARKER in nb.cells[0].source, f"{spec.file}: the opening cell explains it"
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                locked = cell.metadata.get("nbgrader", {}).get("locked") is True
+                assert cell.source.startswith(LOCK_MARKER) == locked, \
+                    f"{folder}/{spec.file}: {grade_id(cell) or cell.source[:60]!r}"
+        for problem, p in spec.problems.items():
+            if p.manual:
+                answer = _cells(ROOT / folder / "gradient-descent" / spec.file)[problem]
+                assert answer.source.startswith(ANSWER_HEADING), f"{spec.file}: {problem}"
 
 
 def test_solutions_are_executed_with_a_plot_per_notebook(course):

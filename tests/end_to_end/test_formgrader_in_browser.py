@@ -15,7 +15,6 @@ import os
 import secrets
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,8 +27,8 @@ import pytest
 
 from autograder.integrations.gradebook import formgrader_command
 from autograder.integrations.manual_scores import ManualScore, read_manual_scores
+from tests.browser import WebDriver, chromium, free_port
 from tests.conftest import ROOT, run_course
-from tests.end_to_end.test_pages_in_browser import WebDriver, browser  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +37,12 @@ PROBLEM = "explain_lecture_bug"
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C WebDriver element reference key
 COMMENT = "Right: the step scales the parameters & ignores the <gradient>."
 STAMP = "2026-03-02 09:30:00.000000 UTC"
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory) -> Iterator[WebDriver]:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as web:
+        yield web
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +70,7 @@ def _autograde(root: Path) -> subprocess.CompletedProcess[str]:
 def formgrader(course_dir) -> Iterator[Callable[..., str]]:
     """A Jupyter server with nbgrader's formgrader on COURSE_DIR: path -> its URL (with
     the token if login=True: the browser then keeps a login cookie)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     token = secrets.token_hex(16)
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
@@ -119,8 +122,7 @@ def _find(web: WebDriver, css: str, seconds: float = 30) -> str:
 
 
 def _text(web: WebDriver) -> str:
-    return web.command("POST", "execute/sync",
-                       {"script": "return document.body.innerText", "args": []})
+    return web.run("return document.body.innerText")
 
 
 def _wait_for(condition: Callable[[], Any], what: str, seconds: float = 30) -> Any:
@@ -132,18 +134,17 @@ def _wait_for(condition: Callable[[], Any], what: str, seconds: float = 30) -> A
 
 
 def test_a_written_answer_is_graded_in_the_formgrader_and_comes_back(
-        browser, formgrader, course_dir, course):  # noqa: F811
+        browser, formgrader, course_dir, course):
     from nbgrader.api import Gradebook
 
     db = f"sqlite:///{course_dir / 'gradebook.db'}"
     web = browser
 
     # The URL the server prints (its root, with the token) opens the formgrader.
-    web.command("POST", "url", {"url": formgrader("/", login=True)})
+    web.go(formgrader("/", login=True))
     assert "/formgrader" in web.command("GET", "url")
     # The class as the formgrader lists it: autograded, with the kit's scores.
-    web.command("POST", "url", {"url": formgrader(f"/formgrader/manage_submissions/"
-                                                  f"{ASSIGNMENT}")})
+    web.go(formgrader(f"/formgrader/manage_submissions/{ASSIGNMENT}"))
     listing = _wait_for(lambda: "ada" in (t := _text(web)) and "bob" in t and t,
                         "the submissions to be listed")
     web.screenshot(course_dir / "formgrader-submissions.png")
@@ -154,7 +155,7 @@ def test_a_written_answer_is_graded_in_the_formgrader_and_comes_back(
     # ada's notebook, with her answer, its score box and its comment field.
     with Gradebook(db) as gb:
         submission = gb.find_submission_notebook("02-seven-steps", ASSIGNMENT, "ada").id
-    web.command("POST", "url", {"url": formgrader(f"/formgrader/submissions/{submission}/")})
+    web.go(formgrader(f"/formgrader/submissions/{submission}/"))
     score_box = _find(web, f"input.score#{PROBLEM}")
     comment_box = _find(web, f"textarea#{PROBLEM}-comment")
     page = _text(web)

@@ -1,26 +1,16 @@
-"""summary.html and feedback.html as a person sees them: rendered by headless Chromium.
-
-Chromium is driven by chromedriver through plain WebDriver HTTP calls (no selenium),
-so the test can run JavaScript in the page to ask whether every image decoded.
-Without Chromium the test is skipped, except in CI (CI=true), where it fails.
-"""
+"""summary.html and feedback.html as a person sees them: rendered by headless Chromium
+(see tests/browser.py; skipped without Chromium, except in CI)."""
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser import WebDriver, chromium
 from tests.conftest import ROOT, run_course
 
 pytestmark = pytest.mark.slow
@@ -40,78 +30,24 @@ return {
 """
 
 
-def _tools() -> tuple[str, str]:
-    browser = next((found for name in ("chromium", "chromium-browser", "google-chrome")
-                    if (found := shutil.which(name))), None)
-    driver = shutil.which("chromedriver")
-    if driver is None and os.environ.get("CHROMEWEBDRIVER"):  # GitHub's runner images
-        candidate = Path(os.environ["CHROMEWEBDRIVER"]) / "chromedriver"
-        driver = str(candidate) if candidate.is_file() else None
-    if browser and driver:
-        return browser, driver
-    reason = ("headless Chromium and chromedriver are needed to check the report pages "
-              "(Debian: apt-get install -y chromium chromium-driver)")
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI must have them (.ci/run installs them)")
-    pytest.skip(reason)
+class Pages:
+    """Open local HTML files and read what they show."""
 
-
-class WebDriver:
-    """The few W3C WebDriver commands the test needs, over HTTP with the standard library."""
-
-    def __init__(self, url: str, session: str):
-        self.url, self.session = url, session
-
-    @staticmethod
-    def request(method: str, url: str, body: dict | None = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=120) as reply:
-            return json.loads(reply.read())["value"]
-
-    def command(self, method: str, path: str, body: dict | None = None) -> Any:
-        return self.request(method, f"{self.url}/session/{self.session}/{path}", body)
+    def __init__(self, web: WebDriver):
+        self.web = web
 
     def open(self, page: Path) -> dict[str, Any]:
-        self.command("POST", "url", {"url": page.resolve().as_uri()})  # waits for `load`
-        return self.command("POST", "execute/sync", {"script": PAGE_FACTS, "args": []})
+        self.web.go(page.resolve().as_uri())
+        return self.web.run(PAGE_FACTS)
 
     def screenshot(self, path: Path) -> None:
-        path.write_bytes(base64.b64decode(self.command("GET", "screenshot")))
+        self.web.screenshot(path)
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory) -> Iterator[WebDriver]:
-    chromium, chromedriver = _tools()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    driver = subprocess.Popen([chromedriver, f"--port={port}"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if WebDriver.request("GET", f"{url}/status")["ready"]:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        profile = tmp_path_factory.mktemp("chromium-profile")
-        args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-                "--window-size=1200,1600"]
-        caps = {"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {"binary": chromium, "args": args}}}}
-        session = WebDriver.request("POST", f"{url}/session", caps)["sessionId"]
-        web = WebDriver(url, session)
-        yield web
-        web.request("DELETE", f"{url}/session/{session}")
-    finally:
-        driver.terminate()
-        driver.wait(timeout=30)
+def browser(tmp_path_factory) -> Iterator[Pages]:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as web:
+        yield Pages(web)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from autograder.integrations.gradescope import find_notebooks, to_gradescope
+from autograder.integrations.gradescope import SETUP_SH, find_notebooks, to_gradescope
 from autograder.results import SubmissionResult
 from tests.builders import ASSIGNMENT, synthetic_result
 from tests.conftest import ROOT, run_course
@@ -94,7 +94,7 @@ def test_the_zip_holds_setup_run_autograder_and_the_kit(tmp_path):
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
         setup = zf.read("setup.sh").decode()
         run = zf.read("run_autograder").decode()
-    assert {"setup.sh", "run_autograder", "course.yml", "requirements.txt", "pyproject.toml",
+    assert {"setup.sh", "run_autograder", "course.yml", "constraints.txt", "pyproject.toml",
             "autograder/integrations/gradescope.py", "autograder/sandbox/inside/worker.py",
             "autograder/templates/feedback.html",
             f"autograder/graders/{ASSIGNMENT}/test_02_seven_steps.py",
@@ -103,9 +103,12 @@ def test_the_zip_holds_setup_run_autograder_and_the_kit(tmp_path):
     assert not any("__pycache__" in n or n.startswith("solutions/") for n in names)
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert run.startswith("#!/usr/bin/env bash") and "GRADESCOPE_ROOT" in run
-    for step in ("pip install -q -r requirements.txt", "pip install -q --no-deps -e .",
-                 "apt-get install -y -qq bubblewrap"):
+    for step in ('install -q -c "$SOURCE_DIR/constraints.txt" -e "$SOURCE_DIR"',
+                 "apt-get install -y -qq bubblewrap", 'UNSAFE_NO_SANDBOX="${COURSE_KIT_UNSAFE_NO'
+                 '_SANDBOX:-0}"', "check_python\n  check_bubblewrap\n"):
         assert step in setup
+    assert "[instructor" not in setup and "nbgrader" not in setup  # grading needs neither
+    assert subprocess.run(["bash", "-n", "-c", setup]).returncode == 0
     unknown = run_course("export", "gradescope", "nope", "--out", str(tmp_path / "c.zip"))
     assert unknown.returncode == 2 and "no assignment named 'nope'" in unknown.stderr
 
@@ -150,3 +153,115 @@ def test_run_autograder_grades_uploaded_notebooks(tmp_path):
     assert bob_score == 0
     mse = next(t for t in bob["tests"] if t["name"] == "02-seven-steps.ipynb: mse")
     assert mse["status"] == "failed" and "NotImplementedError" in mse["output"]
+
+
+# ------------------------------------------------------------------ setup.sh, step by step
+# setup.sh defines functions and runs main() only when executed, so each check can be tried
+# here with fake tools on PATH (a bwrap that cannot create namespaces, an old python3, a
+# pip that records what it was asked), without installing anything.
+def _setup_sh(tmp_path: Path, unsafe: bool = False) -> Path:
+    source = tmp_path / "source"  # /autograder/source: setup.sh beside constraints.txt
+    source.mkdir(exist_ok=True)
+    shutil.copy(ROOT / "constraints.txt", source / "constraints.txt")
+    script = source / "setup.sh"
+    script.write_text(SETUP_SH.format(unsafe=int(unsafe)))
+    return script
+
+
+def _fake(folder: Path, name: str, body: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(f"#!/bin/sh\n{body}\n")
+    (folder / name).chmod(0o755)
+
+
+def _call(script: Path, function: str, path: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`source setup.sh; FUNCTION` with this PATH; prints $PYTHON afterwards."""
+    # not in an && list: there bash would ignore the script's `set -e`
+    return subprocess.run([shutil.which("bash") or "/bin/bash", "-c",
+                           'source "$1"\n"$2"\necho "PYTHON=${PYTHON:-}"',
+                           "bash", str(script), function],
+                          env={"PATH": path, "HOME": str(script.parent),
+                               "COURSE_KIT_VENV": str(script.parent / "venv"), **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_setup_sh_is_valid_bash_and_sourcing_it_installs_nothing(tmp_path):
+    for unsafe in (False, True):
+        script = _setup_sh(tmp_path, unsafe)
+        assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    fakes = tmp_path / "bin"
+    for tool in ("apt-get", "pip", "python3"):
+        _fake(fakes, tool, f"echo {tool} was run >&2; exit 3")
+    done = _call(script, "true", f"{fakes}:{os.environ['PATH']}")
+    assert done.returncode == 0 and "was run" not in done.stderr, done.stderr
+
+
+def test_setup_sh_fails_clearly_when_bubblewrap_cannot_create_namespaces(tmp_path):
+    fakes = tmp_path / "bin"
+    _fake(fakes, "bwrap", 'echo "$@" > "$HOME/bwrap-args"\n'
+          'echo "bwrap: No permissions to create new namespace" >&2; exit 1')
+    path = f"{fakes}:{os.environ['PATH']}"
+    done = _call(_setup_sh(tmp_path), "check_bubblewrap", path)
+    assert done.returncode == 1
+    assert "error: bubblewrap cannot create namespaces here" in done.stderr
+    assert "No permissions to create new namespace" in done.stderr  # what bwrap said
+    assert "--unsafe-no-sandbox" in done.stderr
+    probe = (tmp_path / "source" / "bwrap-args").read_text().split()
+    assert {"--unshare-pid", "--unshare-net", "--proc", "true"} <= set(probe)
+    # exported with --unsafe-no-sandbox: the instructor accepted grading without it
+    accepted = _call(_setup_sh(tmp_path, unsafe=True), "check_bubblewrap", path)
+    assert accepted.returncode == 0 and "WARNING: bubblewrap cannot create" in accepted.stdout
+    _fake(fakes, "bwrap", "exit 0")
+    works = _call(_setup_sh(tmp_path), "check_bubblewrap", path)
+    assert works.returncode == 0 and "bubblewrap works" in works.stdout
+
+
+def test_setup_sh_fails_clearly_without_bubblewrap_or_python_3_11(tmp_path):
+    fakes = tmp_path / "bin"  # the only folder on PATH: no bwrap, an old python3
+    _fake(fakes, "python3", 'case "$1" in --version) echo "Python 3.10.12";; *) exit 1;; esac')
+    os.symlink(shutil.which("dirname"), fakes / "dirname")
+    script = _setup_sh(tmp_path)
+    missing = _call(script, "check_bubblewrap", str(fakes))
+    assert missing.returncode == 1
+    assert "error: bubblewrap (bwrap) is not installed" in missing.stderr
+    old = _call(script, "check_python", str(fakes))
+    assert old.returncode == 1
+    assert "needs Python >= 3.11, and this image has Python 3.10.12" in old.stderr
+    os.symlink(sys.executable, fakes / "python3.11")  # an interpreter that is new enough
+    new = _call(script, "check_python", str(fakes))
+    assert new.returncode == 0 and "PYTHON=python3.11" in new.stdout, new.stderr
+
+
+def test_setup_sh_takes_torch_from_the_cpu_index_when_reachable(tmp_path):
+    import http.server
+    import threading
+
+    index = tmp_path / "index"
+    (index / "torch").mkdir(parents=True)
+    (index / "torch" / "index.html").write_text("<a>torch-2.13.0+cpu</a>")
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(index))  # noqa
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    venv = tmp_path / "venv"
+    _fake(venv / "bin", "pip", 'echo "$@" >> "$HOME/pip-calls"')
+    script = _setup_sh(tmp_path)
+    calls = tmp_path / "source" / "pip-calls"
+    env = {"COURSE_KIT_VENV": str(venv), "PYTHON": sys.executable}
+    pins = dict(line.split("==") for line in (ROOT / "constraints.txt").read_text().splitlines()
+                if line.startswith(("torch==", "torchvision==")))
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        done = _call(script, "install_torch", os.environ["PATH"], TORCH_CPU_INDEX=url, **env)
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr
+    assert f"CPU-only builds, from {url}" in done.stdout
+    assert calls.read_text().split() == [
+        "install", "-q", "--no-deps", "--index-url", url,
+        f"torch=={pins['torch']}", f"torchvision=={pins['torchvision']}"]
+    calls.unlink()
+    closed = "http://127.0.0.1:9"  # nothing listens on the discard port
+    done = _call(script, "install_torch", os.environ["PATH"], TORCH_CPU_INDEX=closed, **env)
+    assert done.returncode == 0, done.stderr
+    assert f"WARNING: PyTorch's CPU wheel index {closed} is not reachable" in done.stdout
+    assert "--index-url" not in calls.read_text() and "torch==" in calls.read_text()
