@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,17 @@ def main(argv: list[str] | None = None) -> int:
                    help="grade without bubblewrap (student code can reach your files and "
                         "network; see SECURITY.md)")
     p.add_argument("--gradebook", help="also write scores into this nbgrader gradebook "
-                                       "(sqlite:///path/gradebook.db or a file path)")
+                                       "(sqlite:///path/gradebook.db or a file path), and "
+                                       "nbgrader's autograded/ notebooks for its formgrader; "
+                                       "scores entered there come back on the next run")
+    p.add_argument("--nbgrader-dir", type=Path,
+                   help="nbgrader course directory that gets autograded/<student>/"
+                        "<assignment>/ for the formgrader (default: the --gradebook file's "
+                        "folder)")
+    p.add_argument("--manual-scores",
+                   help="the scores people gave the manually graded problems: a CSV "
+                        "(student,assignment,problem,points,comment) or an nbgrader "
+                        "gradebook (default: the --gradebook)")
     p.add_argument("--student", action="append", default=[], metavar="ID",
                    help="grade only this student (repeatable); the others' results stay")
     p.add_argument("--force", action="store_true",
@@ -116,6 +127,25 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _manual_scores_reader(course: Course, args: argparse.Namespace) -> Callable[[], dict] | None:
+    """What reads the people's scores of manual problems from --manual-scores or
+    --gradebook (None without either: the scores recorded by earlier runs stay)."""
+    source = args.manual_scores or args.gradebook
+    if not source:
+        return None
+
+    def read() -> dict:
+        from autograder.integrations.gradebook import gradebook_file
+        from autograder.integrations.manual_scores import read_manual_scores
+
+        file = gradebook_file(source) if source == args.gradebook else None
+        if file is not None and not file.exists():
+            return {}  # a gradebook this run creates holds no scores yet
+        return read_manual_scores(course, source)
+
+    return read
+
+
 # Packages of the optional extras (pyproject.toml), by the extra that installs them.
 _EXTRAS = {"nbgrader": "instructor", "nbclient": "instructor", "nbconvert": "instructor",
            "jupyter_client": "instructor", "dask": "cluster", "distributed": "cluster"}
@@ -153,6 +183,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         from autograder.batch.grade_class import autograde
         from autograder.reports.class_reports import summary_table
 
+        if args.nbgrader_dir and not args.gradebook:
+            raise CourseKitError("--nbgrader-dir says where nbgrader's autograded/ notebooks go "
+                                 "for the formgrader; it needs --gradebook")
         previous, seed = None, args.seed
         if args.compare:
             from autograder.grades.compare import previous_seed
@@ -172,13 +205,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         batch = autograde(course, args.submitted, args.out, workers=args.workers, seed=seed,
                           unsafe_no_sandbox=args.unsafe_no_sandbox,
                           dask_scheduler=args.dask_scheduler, students=args.student,
-                          force=args.force)
+                          force=args.force,
+                          manual_scores=_manual_scores_reader(course, args))
         failed = list(batch.kit_errors)
+        formgrader = None
         if args.gradebook:
-            from autograder.integrations.gradebook import write_gradebook
+            from autograder.integrations.gradebook import formgrader_command, write_gradebook
 
             try:  # a secondary pass: grades.csv is written already, whatever happens here
-                failed += write_gradebook(course, batch.results, args.gradebook)
+                root, not_written = write_gradebook(course, batch.results, args.gradebook,
+                                                    args.submitted, args.nbgrader_dir)
+                failed += not_written
+                formgrader = formgrader_command(args.gradebook, root) if root else None
             except Exception as exc:
                 failed.append(f"gradebook {args.gradebook} not written: "
                               f"{type(exc).__name__}: {exc}")
@@ -196,6 +234,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             changes = score_changes(course, previous, batch.results, args.student)
             print("\n" + changes_table(changes, str(args.compare)))
             print(f"changes in {write_changes(args.out, changes)}")
+        if formgrader:
+            print(f"\nwritten answers: grade them in nbgrader's formgrader, then run this "
+                  f"command again to bring the scores into the reports:\n{formgrader}")
         if failed:
             print("the kit failed on:\n" + "\n".join(failed), file=sys.stderr)
             return 2

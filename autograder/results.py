@@ -69,6 +69,17 @@ class TestResult(_Flat):
         return f"{label} ({param.rstrip(']').replace('_', ' ')})" if param else label
 
 
+@dataclass(frozen=True)
+class ManualScore:
+    """A score a person entered for a manually graded problem, with their comment."""
+
+    points: float
+    comment: str = ""
+
+
+GRADED_BY_INSTRUCTOR = "instructor"
+
+
 @dataclass
 class ProblemScore(_Flat):
     problem: str
@@ -79,6 +90,10 @@ class ProblemScore(_Flat):
     rule: str = ""  # the scoring rule applied (config.Scoring), "" when nothing was scored
     summary: str = ""  # the verdict in plain words, for the student (score step)
     helpers: list[str] = field(default_factory=list)  # reference helpers used in its checks
+    manual: bool = False  # graded by a person (course.yml `manual: true`)
+    answer: str = ""  # manual problems: the student's written answer ("" = none given)
+    comment: str = ""  # the grader's comment on a manual score
+    graded_by: str = ""  # "" = the kit; GRADED_BY_INSTRUCTOR = a person's manual score
 
     def cost_of(self, test: TestResult) -> str:
         """What a failed check of this problem cost, for students (score step's `cost`)."""
@@ -91,6 +106,13 @@ class ProblemScore(_Flat):
         if self.rule == "all_or_nothing":
             return "all-or-nothing: the problem earns 0"
         return f"costs {test.cost:g} point{'s' * (test.cost != 1)}"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        read = super().from_dict(data)
+        if "manual" not in data:  # results.json of older kits: their pending ones were manual
+            read.manual = data.get("points") is None
+        return read
 
 
 @dataclass

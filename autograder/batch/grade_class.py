@@ -4,6 +4,11 @@ Each submission's results.json is written atomically as soon as it is graded, wi
 a fingerprint of everything that determines its grade; a rerun after an interrupt
 skips the submissions whose fingerprint still matches. grades.csv is rebuilt from
 the results files at the end, also atomically.
+
+Manual scores (a person's, from nbgrader's gradebook or a CSV) are put on every result,
+graded now or reused; a submission whose manual scores changed gets its feedback page
+and results.json rewritten. Without a source of manual scores, those an earlier run
+recorded in OUT stay, also on a submission graded again.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import os
 import random
 import sys
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +28,15 @@ from tqdm import tqdm
 from autograder.batch.jobs import Job, discover, earlier, finished, with_refusals
 from autograder.batch.local_runner import choose_runner
 from autograder.config import Course
+from autograder.pipeline.score import ManualKey, apply_manual_scores, recorded_manual_scores
 from autograder.reports.class_reports import write_class_reports
-from autograder.results import SubmissionResult
+from autograder.reports.submission import write_submission_reports
+from autograder.results import ManualScore, SubmissionResult
 from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
 from autograder.sandbox.pool import WorkerPool
 from autograder.sandbox.zygote_client import ZygoteServer
+
+ManualScores = Mapping[ManualKey, ManualScore]
 
 
 @dataclass
@@ -47,13 +56,18 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
               progress: bool = True, dask_scheduler: str | None = None,
               students: Collection[str] = (), force: bool = False,
               pool: WorkerPool | None = None,
-              refused: dict[str, dict[str, str]] | None = None) -> BatchResult:
+              refused: dict[str, dict[str, str]] | None = None,
+              manual_scores: ManualScores | Callable[[], ManualScores] | None = None
+              ) -> BatchResult:
     """Grade SUBMITTED into OUT. STUDENTS: grade only these (the others' earlier results
     stay as they are); FORCE: grade again what a rerun would reuse. POOL: grade in this
     process with its workers, not sandboxes of the batch's own (tests pass a scripted
     fake, sandbox/fake.py); the caller closes it. REFUSED: student -> notebook file -> why
     it was refused before it reached SUBMITTED (the Gradescope runner's uploads); those
-    notebooks are graded as refused."""
+    notebooks are graded as refused. MANUAL_SCORES: the people's scores of the manual
+    problems (integrations.manual_scores), the authority when given; None keeps those in
+    OUT. A function that reads them is called once the sandbox is starting (reading
+    nbgrader's gradebook takes seconds)."""
     if not submitted.is_dir():
         from autograder.errors import CourseKitError
 
@@ -72,6 +86,7 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     _check_chosen(students, jobs, submitted)
     results: dict[tuple[str, str], SubmissionResult] = {}
     todo, stale = [], []
+    carried: dict[ManualKey, ManualScore] = {}  # kept from OUT when no source is given
     for job in jobs:
         chosen = not students or job.student in students
         done = (None if force else finished(out, job)) if chosen else earlier(out, job)
@@ -81,6 +96,8 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
                 stale.append(f"{job.student}/{job.assignment}")
         elif chosen:
             todo.append(job)
+            before = earlier(out, job) if manual_scores is None else None
+            carried.update(recorded_manual_scores(before) if before else {})
     reused = sum(1 for student, _ in results if not students or student in students)
     # The zygote imports torch and fastai in its sandbox (seconds) while everything else
     # starts: first, and once for all grading processes.
@@ -94,10 +111,20 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     with ThreadPoolExecutor(1) as background:
         pairs = background.submit(_similar_pairs, course, jobs)
         try:
+            # While the zygote starts: the people's scores onto the results reused.
+            scores = manual_scores() if callable(manual_scores) else manual_scores
+            if scores is not None:
+                for done in list(results.values()):
+                    if apply_manual_scores(done, scores):
+                        write_submission_reports(out, done)
+            else:
+                scores = carried
             runner = choose_runner(course, out, run_seed, workers=workers, unsafe=unsafe,
                                    dask_scheduler=dask_scheduler,
                                    zygote=zygote.address if zygote else None, pool=pool)
             for result in runner(todo):
+                if apply_manual_scores(result, scores):
+                    write_submission_reports(out, result)
                 results[(result.student, result.assignment)] = result
                 bar.set_postfix_str(f"{result.student}: {result.total:g}/{result.possible:g}")
                 bar.update()

@@ -93,12 +93,18 @@ def read_submitted(course: Course, assignment: str, directory: Path) -> Submitte
     return found
 
 
+# Bumped when grading records more in results.json (2: written answers), so that a rerun
+# grades again what an older kit graded instead of reusing results that lack it.
+RESULTS_FORMAT = b"results-format 2"
+
+
 def fingerprint(course: Course, assignment: str, directory: Path) -> str:
     return fingerprint_of(course, assignment, read_submitted(course, assignment, directory))
 
 
 def fingerprint_of(course: Course, assignment: str, files: Submitted) -> str:
     digest = course_digest(course, assignment)
+    digest.update(RESULTS_FORMAT)
     for nb in course.assignment(assignment).notebooks:
         data = files.get(nb.file)
         digest.update(nb.file.encode())

@@ -9,11 +9,15 @@ formgrader (for the manually graded problems) and `nbgrader export` work on it:
   problem P that is its visible test cell `test_P`, for a written answer (a
   manual problem) the answer cell `P` itself. Each problem's score goes to that
   cell, with max_score from course.yml, so nbgrader's totals are ours.
-- Every student gets a submission; an autograded problem's points become the
-  grade's `auto_score`; a manual problem keeps no auto_score and
-  `needs_manual_grade`, for the formgrader. A score a person already entered
-  (`manual_score`) is never overwritten, and such a grade stays flagged for review,
-  as nbgrader itself does.
+- Every student gets a submission, with the time in its `timestamp.txt` (as
+  `nbgrader autograde` records it); an autograded problem's points become the
+  grade's `auto_score`. A written answer (a manual problem) gets no auto_score and
+  `needs_manual_grade`, for the formgrader, until a person scores it; an answer that
+  was never given scores 0 with the comment "No response.", as nbgrader does. A score
+  a person entered (`manual_score`) is never overwritten, and its grade is not flagged
+  again by a rerun (nbgrader's own autograde would flag it for review every time).
+- With the submitted folder, nbgrader's `autograded/` notebooks are written too
+  (autograded.py), so the formgrader shows each answer with its score box.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from typing import Any
 
 from autograder.config import Course
 from autograder.errors import CourseKitError
+from autograder.integrations.autograded import submission_timestamp, write_autograded
 from autograder.notebook_cells import grade_id, nbgrader, read
-from autograder.results import NotebookStatus, SubmissionResult
+from autograder.results import NotebookStatus, ProblemScore, SubmissionResult
 
 
 def db_url(db: str) -> str:
@@ -38,6 +43,19 @@ def db_url(db: str) -> str:
     if "://" in db:
         return db
     return f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+def gradebook_file(db: str) -> Path | None:
+    """The file of an sqlite gradebook DB (None for a database server's URL)."""
+    url = db_url(db)
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+
+def nbgrader_dir(course: Course, db: str) -> Path:
+    """Where nbgrader's course directory (autograded/) goes by default: beside an sqlite
+    gradebook, as nbgrader keeps `gradebook.db` in its course root; else the course's."""
+    file = gradebook_file(db)
+    return file.resolve().parent if file is not None else course.root
 
 
 def grade_cell_name(release: Any, problem: str) -> str:
@@ -91,14 +109,35 @@ def _alembic_on_path() -> Iterator[None]:
         os.environ["PATH"] = old
 
 
-def write_gradebook(course: Course, results: list[SubmissionResult], db: str) -> list[str]:
-    """Put the class's results into the nbgrader gradebook DB; returns the submissions
-    that could not be written (each with why), after writing all the others."""
+def write_gradebook(course: Course, results: list[SubmissionResult], db: str,
+                    submitted: Path | None = None, root: Path | None = None
+                    ) -> tuple[Path | None, list[str]]:
+    """Put the class's results into the nbgrader gradebook DB. With SUBMITTED (the folder
+    they were graded from), also record each submission's timestamp and write nbgrader's
+    autograded/ notebooks into ROOT (default: nbgrader_dir). Returns that folder (None
+    without SUBMITTED) and the submissions that could not be written (each with why),
+    after writing all the others."""
     with _alembic_on_path():
-        return _write(course, results, db_url(db))
+        failed = _write(course, results, db_url(db), submitted)
+    if submitted is None:
+        return None, failed
+    root = (root if root is not None else nbgrader_dir(course, db)).resolve()
+    write_autograded(course, results, submitted, root)
+    return root, failed
 
 
-def _write(course: Course, results: list[SubmissionResult], url: str) -> list[str]:
+def _auto_score(p: ProblemScore, status: NotebookStatus) -> float | None:
+    """What nbgrader's autograde would record: a manual problem's person-given points
+    are its manual_score, never its auto_score."""
+    if not p.manual:
+        return None if p.points is None else float(p.points)
+    no_answer = not p.answer and status != NotebookStatus.ERROR and (
+        p.points is not None or p.graded_by)
+    return 0.0 if no_answer else None
+
+
+def _write(course: Course, results: list[SubmissionResult], url: str,
+           submitted: Path | None) -> list[str]:
     from nbgrader.api import Gradebook
 
     cells = {a: record_assignment(course, a, url)
@@ -110,7 +149,7 @@ def _write(course: Course, results: list[SubmissionResult], url: str) -> list[st
         failed = []
         for r in results:
             try:  # one submission at a time: one that fails costs only itself
-                _write_submission(gb, cells[r.assignment], r)
+                _write_submission(gb, cells[r.assignment], r, submitted)
                 gb.db.commit()
             except Exception as exc:
                 gb.db.rollback()
@@ -119,15 +158,32 @@ def _write(course: Course, results: list[SubmissionResult], url: str) -> list[st
     return failed
 
 
-def _write_submission(gb: Any, cells: dict[tuple[str, str], str], r: SubmissionResult) -> None:
+def _write_submission(gb: Any, cells: dict[tuple[str, str], str], r: SubmissionResult,
+                      submitted: Path | None) -> None:
     gb.update_or_create_student(r.student)
-    gb.update_or_create_submission(r.assignment, r.student)
+    when = {} if submitted is None else {
+        "timestamp": submission_timestamp(submitted / r.student / r.assignment)}
+    gb.update_or_create_submission(r.assignment, r.student, **when)
     for nb in r.notebooks:
         stem = nb.notebook.removesuffix(".ipynb")
         for p in nb.problems:
             cell = cells[(nb.notebook, p.problem)]
             grade = gb.find_grade(cell, stem, r.assignment, r.student)
-            grade.auto_score = None if p.points is None else float(p.points)
-            grade.needs_manual_grade = (grade.auto_score is None
-                                        or grade.manual_score is not None
-                                        or nb.status == NotebookStatus.ERROR)
+            grade.auto_score = _auto_score(p, nb.status)
+            grade.needs_manual_grade = grade.manual_score is None and (
+                grade.auto_score is None or nb.status == NotebookStatus.ERROR)
+            if p.manual:
+                comment = gb.find_comment(cell, stem, r.assignment, r.student)
+                comment.auto_comment = "No response." if grade.auto_score == 0 else None
+
+
+def formgrader_command(db: str, root: Path) -> str:
+    """The shell command that starts nbgrader's formgrader on ROOT with the gradebook DB
+    (nbgrader enables its server extension when it is installed); the URL the server
+    prints then opens the formgrader."""
+    import shlex
+
+    file = gradebook_file(db)
+    url = f"sqlite:///{file.resolve()}" if file is not None else db_url(db)
+    return (f"cd {shlex.quote(str(root))} && jupyter server --ServerApp.default_url=/formgrader "
+            f"--CourseDirectory.root=. --CourseDirectory.db_url={shlex.quote(url)}")

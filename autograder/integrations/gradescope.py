@@ -279,7 +279,8 @@ def to_gradescope(course: Course, result: SubmissionResult, seconds: float) -> d
         for p in nb.problems:
             tests.append(_test(nb, p))
     return {
-        "score": float(result.total),
+        "score": float(sum(p.points for p in result.problems
+                           if not p.manual and p.points is not None)),
         "execution_time": int(round(seconds)),
         "output": _overview(course, result),
         "output_format": "text",
@@ -293,7 +294,7 @@ def to_gradescope(course: Course, result: SubmissionResult, seconds: float) -> d
 
 def _test(nb: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
     name = f"{nb.notebook}: {p.problem}"
-    if p.points is None:
+    if p.manual or p.points is None:  # a Gradescope question graded by hand, not ours
         return {"name": name, "score": 0.0, "max_score": 0.0, "visibility": "visible",
                 "output": f"Graded by your instructor ({p.possible:g} points), not by the "
                           "autograder; this score appears once it is graded."}
@@ -315,8 +316,9 @@ def _test(nb: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _overview(course: Course, result: SubmissionResult) -> str:
-    lines = [f"Autograded score: {result.total:g} / {result.possible:g} "
-             "(problems graded by hand are added later)."]
+    auto = [p for p in result.problems if not p.manual and p.points is not None]
+    lines = [f"Autograded score: {sum(p.points for p in auto):g} / "
+             f"{sum(p.possible for p in auto):g} (problems graded by hand are added later)."]
     for nb in result.notebooks:
         if nb.status != NotebookStatus.GRADED:
             lines.append(f"{nb.notebook}: not graded: {nb.reason.splitlines()[0]}")

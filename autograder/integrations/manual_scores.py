@@ -10,20 +10,17 @@ points is refused with the row that holds it.
 from __future__ import annotations
 
 import csv
+import io
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.config import Course
 from autograder.errors import ConfigError
+from autograder.results import ManualScore
+
+__all__ = ["Key", "ManualScore", "read_manual_scores"]
 
 Key = tuple[str, str, str]  # (student, assignment, problem)
-
-
-@dataclass(frozen=True)
-class ManualScore:
-    points: float
-    comment: str = ""
 
 
 def read_manual_scores(course: Course, source: str | Path) -> dict[Key, ManualScore]:
@@ -51,27 +48,54 @@ def _from_csv(course: Course, path: Path) -> dict[Key, ManualScore]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ConfigError(f"cannot read manual scores {path}: {exc.strerror}") from None
-    rows = csv.DictReader(text.splitlines())
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+    try:
+        return _rows(manual, path, text)
+    except csv.Error as exc:
+        raise ConfigError(f"{path}: not a readable CSV ({exc})") from None
+
+
+def _rows(manual: dict[tuple[str, str], float], path: Path, text: str
+          ) -> dict[Key, ManualScore]:
+    # A file object, not lines: a quoted comment may span lines and keeps its line breaks.
+    rows = csv.DictReader(io.StringIO(text, newline=""))
     missing = {"student", "assignment", "problem", "points"} - set(rows.fieldnames or [])
     if missing:
         raise ConfigError(f"{path}: the header lacks {', '.join(sorted(missing))} "
                           "(expected student,assignment,problem,points,comment)")
     scores: dict[Key, ManualScore] = {}
-    for line, row in enumerate(rows, start=2):
+    seen: dict[Key, int] = {}
+    for row in rows:
+        line = rows.line_num  # where the row ends; a row spans lines with a quoted comment
         where = f"{path}, line {line}"
-        key = (row["student"].strip(), row["assignment"].strip(), row["problem"].strip())
+        key = (_cell(row, "student"), _cell(row, "assignment"), _cell(row, "problem"))
+        if not all(key):
+            raise ConfigError(f"{where}: student, assignment and problem are required "
+                              f"(got {','.join(key)!r})")
         if (key[1], key[2]) not in manual:
             raise ConfigError(f"{where}: {key[1]}/{key[2]} is not a manually graded problem "
                               "in course.yml")
-        if not (row["points"] or "").strip():
+        if key in seen:
+            raise ConfigError(f"{where}: {'/'.join(key)} is already on line {seen[key]}; "
+                              "keep one row per student and problem")
+        seen[key] = line
+        text_points = _cell(row, "points")
+        if not text_points:
             continue  # not graded yet
         try:
-            points = float(row["points"])
+            points = float(text_points)
         except ValueError:
-            raise ConfigError(f"{where}: points {row['points']!r} is not a number") from None
+            raise ConfigError(f"{where}: points {text_points!r} is not a number") from None
         scores[key] = ManualScore(_checked(points, manual[(key[1], key[2])], where),
-                                  (row.get("comment") or "").strip())
+                                  _cell(row, "comment"))
     return scores
+
+
+def _cell(row: dict[str, str | None], column: str) -> str:
+    """A CSV row's COLUMN, stripped; "" where a short row lacks it."""
+    value = row.get(column)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _from_gradebook(course: Course, db: str) -> dict[Key, ManualScore]:

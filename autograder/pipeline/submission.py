@@ -14,12 +14,13 @@ from typing import Any
 
 from autograder.config import Course, Notebook
 from autograder.notebook_cells import read
+from autograder.pipeline.answers import written_answers
 from autograder.pipeline.execute import execute
 from autograder.pipeline.grade import GraderError, grader_file, run_graders
 from autograder.pipeline.load import Loaded, load_submission
 from autograder.pipeline.reference import ReferenceHelpers, reference_helpers
 from autograder.pipeline.restore import restore
-from autograder.pipeline.score import score
+from autograder.pipeline.score import manual_score, score
 from autograder.results import (
     Change,
     NotebookResult,
@@ -56,9 +57,24 @@ def shipped_references(graders: Path, assignment: str, spec: Notebook) -> Path:
     return graders / assignment / "reference" / f"{spec.stem}.json"
 
 
-def zero_scores(spec: Notebook) -> list[ProblemScore]:
-    return [ProblemScore(g, None if p.manual else 0.0, p.points, 0, 0)
-            for g, p in spec.problems.items()]
+def zero_scores(spec: Notebook, answers: dict[str, str] | None) -> list[ProblemScore]:
+    """Scores of a notebook that was not graded. ANSWERS: its written answers, which stay
+    for a person to grade ({} when there is no notebook, so nothing to grade: 0 points;
+    None when the kit failed before reading them: pending)."""
+    scores = []
+    for g, p in spec.problems.items():
+        if not p.manual:
+            scores.append(ProblemScore(g, 0.0, p.points, 0, 0))
+        elif answers is None:
+            scores.append(ProblemScore(g, None, p.points, 0, 0, manual=True))
+        else:
+            scores.append(manual_score(g, p.points, answers.get(g, "")))
+    return scores
+
+
+def _release(course: Course, assignment: str, spec: Notebook) -> Any | None:
+    path = course.path("release") / assignment / spec.file
+    return _source(path) if path.is_file() else None
 
 
 def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
@@ -67,22 +83,24 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
     started = time.perf_counter()
     result = NotebookResult(spec.file, NotebookStatus.GRADED)
     execution = None
+    answers: dict[str, str] | None = None
     try:
         loaded = Loaded(None, refused, refused=True) if refused else load_submission(path)
         if loaded.notebook is None:
             result.status, result.reason = NotebookStatus.NOT_GRADED, loaded.reason
-            result.problems = zero_scores(spec)
+            result.problems = zero_scores(spec, {})
             if loaded.refused:  # listed with the tamper events, too
                 result.changes = [Change("refused", spec.file, loaded.reason)]
             return result
         source = course.source_notebook(assignment, spec.file)
         notebook, result.changes = restore(loaded.notebook, _source(source))
+        answers = written_answers(notebook, _release(course, assignment, spec), spec)
         execution = execute(notebook, pool, course.limits)
         result.cells = execution.outcomes
         tests = grader_file(course.path("graders"), assignment, spec.stem)
         result.tests = run_graders(tests, execution.call, seed, result.artifacts,
                                    references_of(course, assignment, spec))
-        result.problems = score(spec, result.tests)
+        result.problems = score(spec, result.tests, answers)
         result.restarts = execution.restarts
     except GraderError:
         raise  # the course is broken, not the submission: stop loudly
@@ -90,7 +108,7 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
         result.status = NotebookStatus.ERROR
         result.reason = f"internal error while grading: {type(exc).__name__}: {exc}\n" + \
             "".join(traceback.format_exc(limit=6))
-        result.problems = zero_scores(spec)
+        result.problems = zero_scores(spec, answers)
     finally:
         if execution is not None:
             execution.close()

@@ -76,7 +76,7 @@ def histogram(values: Sequence[float], possible: float, title: str) -> str:
     bins = np.linspace(0, top, min(int(np.ceil(top)), 20) + 1)
     ax.hist(values, bins=bins, color="#0b57d0", edgecolor="white")
     ax.set_xlim(0, top)
-    ax.set_xlabel(f"autograded score (out of {possible:g})")
+    ax.set_xlabel(f"score (out of {possible:g})")
     ax.set_ylabel("submissions")
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_title(title, fontsize=11)

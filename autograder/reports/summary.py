@@ -3,8 +3,9 @@
 Per assignment: a histogram of the scores and the share of full marks per problem
 (matplotlib figures embedded as PNG), the slowest notebooks, the notebooks that were
 not graded and why, every change the restore step undid and every cell that failed,
-with its student, and the pairs of submissions whose solution code is near-identical
-(see similarity.py; needs the submitted folder).
+with its student, the pairs of submissions whose solution code is near-identical
+(see similarity.py; needs the submitted folder), and each manually graded problem's
+written answers side by side, with the scores and comments people gave them.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def assignment_summary(course: Course, a: Assignment, results: list[SubmissionRe
                        ) -> dict[str, Any]:
     failed = failed if failed is not None else []
     totals = [r.total for r in results]
-    possible = max(r.possible for r in results)
+    possible = sum(p.points for p in a.problems.values())
+    pending = sum(p.points is None for r in results for p in r.problems)
     problems = _problem_rows(a, results)
     rates = {p["problem"]: p["full_share"] for p in problems if not p["manual"]}
     notebooks = [(r.student, nb) for r in results for nb in r.notebooks]
@@ -68,6 +70,7 @@ def assignment_summary(course: Course, a: Assignment, results: list[SubmissionRe
         "name": a.name,
         "count": len(results),
         "possible": possible,
+        "pending": pending,
         "mean": statistics.fmean(totals),
         "median": statistics.median(totals),
         "histogram": _figure(failed, f"{a.name} histogram", lambda: histogram(
@@ -75,6 +78,7 @@ def assignment_summary(course: Course, a: Assignment, results: list[SubmissionRe
         "rates_figure": _figure(failed, f"{a.name} pass rates", lambda: pass_rates(
             rates, f"{a.name}: full marks per problem")) if rates else "",
         "problems": problems,
+        "answers": _written_answers(a, results),
         "slowest": sorted(({"student": s, "notebook": nb.notebook,
                             "seconds": nb.seconds,
                             "restarts": nb.restarts}
@@ -91,6 +95,21 @@ def assignment_summary(course: Course, a: Assignment, results: list[SubmissionRe
         "pairs": [vars(p) for p in pairs or []],
         "similarity_checked": pairs is not None,
     }
+
+
+def _written_answers(a: Assignment, results: list[SubmissionResult]
+                     ) -> list[dict[str, Any]]:
+    """Per manual problem, every student's answer with its score and comment."""
+    found = []
+    for problem, spec in a.problems.items():
+        if not spec.manual:
+            continue
+        rows = [{"student": r.student, "answer": p.answer, "points": p.points,
+                 "possible": p.possible, "comment": p.comment, "graded_by": p.graded_by}
+                for r in results for p in r.problems if p.problem == problem]
+        found.append({"problem": problem, "points": spec.points, "rows": rows,
+                      "pending": sum(row["points"] is None for row in rows)})
+    return found
 
 
 def _problem_rows(a: Assignment, results: list[SubmissionResult]) -> list[dict[str, Any]]:

@@ -20,13 +20,15 @@ from tests.conftest import ROOT, run_course
 BIN = Path(sys.executable).parent
 
 
-def test_scores_go_to_nbgraders_grade_cells(course, tmp_path):
+def test_scores_go_to_nbgraders_grade_cells(course, gradebook):
     from nbgrader.api import Gradebook
 
-    url = db_url(str(tmp_path / "gradebook.db"))
+    url = db_url(str(gradebook))
     results = [SubmissionResult.from_dict({**synthetic_result(course, {}), "student": "ada"}),
                SubmissionResult.from_dict({**synthetic_result(course, {"mse": 0.25, "train": 0.0}),
-                                           "student": "bob"})]
+                                           "student": "bob"}),
+               SubmissionResult.from_dict({**synthetic_result(
+                   course, {}, answers={"explain_lecture_bug": ""}), "student": "cy"})]
     write_gradebook(course, results, url)
     with Gradebook(url) as gb:
         mse = gb.find_grade("test_mse", "02-seven-steps", ASSIGNMENT, "bob")
@@ -39,12 +41,21 @@ def test_scores_go_to_nbgraders_grade_cells(course, tmp_path):
         assert gb.find_submission(ASSIGNMENT, "bob").score == 26 - 0.75 - 1
         essay.manual_score = 1.5  # a person grades the essay in the formgrader
         gb.db.commit()
-    write_gradebook(course, results, url)  # a rerun keeps the person's score, adds nothing
+        essay.needs_manual_grade = False  # as the formgrader saves it
+        gb.db.commit()
+    # A rerun keeps the person's score, adds nothing, and does not ask for it again.
+    write_gradebook(course, results, url)
     with Gradebook(url) as gb:
-        assert len(gb.students) == 2 and len(gb.assignments) == 1
+        assert len(gb.students) == 3 and len(gb.assignments) == 1
         essay = gb.find_grade("explain_lecture_bug", "02-seven-steps", ASSIGNMENT, "bob")
-        assert essay.manual_score == 1.5
+        assert essay.manual_score == 1.5 and not essay.needs_manual_grade
         assert gb.find_submission(ASSIGNMENT, "bob").score == 26 - 0.75 - 1 + 1.5
+        # An answer never given scores 0 with nbgrader's comment, and needs nobody.
+        blank = gb.find_grade("explain_lecture_bug", "02-seven-steps", ASSIGNMENT, "cy")
+        assert (blank.auto_score, blank.needs_manual_grade) == (0, False)
+        assert gb.find_comment("explain_lecture_bug", "02-seven-steps", ASSIGNMENT, "cy"
+                               ).auto_comment == "No response."
+        assert gb.find_submission(ASSIGNMENT, "cy").needs_manual_grade is False
 
 
 def test_a_plain_file_path_becomes_a_sqlite_url(tmp_path):
@@ -77,9 +88,11 @@ def test_nbgrader_export_shows_the_autograded_totals(tmp_path):
         grades = {row["student"]: row for row in csv.DictReader(f)}
     exported = _nbgrader_export(tmp_path, url)
     assert set(exported) == set(grades) == {"ada", "bob"}
-    manual = 2.0  # explain_lecture_bug: nbgrader counts it in max_score, pending for us
+    # explain_lecture_bug: nbgrader counts it in max_score; for us it is pending for ada,
+    # and 0 of 2 for bob, who left the stub
+    pending = {"ada": 2.0, "bob": 0.0}
     for student, row in grades.items():
         assert math.isclose(float(exported[student]["score"]), float(row["total"]), abs_tol=1e-6)
         assert exported[student]["assignment"] == ASSIGNMENT
-        assert float(exported[student]["max_score"]) == float(row["possible"]) + manual
+        assert float(exported[student]["max_score"]) == float(row["possible"]) + pending[student]
     assert float(exported["ada"]["score"]) == 26 and float(exported["bob"]["score"]) == 0

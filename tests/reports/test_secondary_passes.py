@@ -63,14 +63,14 @@ def test_a_submission_the_gradebook_cannot_take_costs_only_itself(course, tmp_pa
     pytest.importorskip("nbgrader")
     real = gradebook._write_submission
 
-    def picky(gb, cells, r):
+    def picky(gb, cells, r, submitted):
         if r.student == "eve":
             raise ValueError("eve cannot be written")
-        real(gb, cells, r)
+        real(gb, cells, r, submitted)
 
     monkeypatch.setattr(gradebook, "_write_submission", picky)
     db = tmp_path / "gradebook.db"
-    failed = gradebook.write_gradebook(course, _results(course), str(db))
+    _, failed = gradebook.write_gradebook(course, _results(course), str(db))
     assert failed == ["gradebook: eve/gradient-descent not written: ValueError: eve cannot be "
                       "written"]
     from nbgrader.api import Gradebook

@@ -1,0 +1,188 @@
+"""A written answer graded in nbgrader's own formgrader, in headless Chromium, and back.
+
+The class is graded with `course autograde --gradebook`; a Jupyter server with nbgrader's
+formgrader extension then serves that course directory, as docs/ecosystem.md says to
+start it. In the browser the instructor sees the submissions as autograded (not "needs
+autograding"), opens ada's notebook, reads her answer to explain_lecture_bug and enters
+a score and a comment; the gradebook holds them, and the next `course autograde` puts
+them in grades.csv, the feedback page and the summary, without flagging the cell again.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import secrets
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autograder.integrations.gradebook import formgrader_command
+from autograder.integrations.manual_scores import ManualScore, read_manual_scores
+from tests.browser import WebDriver, chromium, free_port
+from tests.conftest import ROOT, run_course
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "gradient-descent"
+PROBLEM = "explain_lecture_bug"
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C WebDriver element reference key
+COMMENT = "Right: the step scales the parameters & ignores the <gradient>."
+STAMP = "2026-03-02 09:30:00.000000 UTC"
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory) -> Iterator[WebDriver]:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as web:
+        yield web
+
+
+@pytest.fixture(scope="module")
+def course_dir(tmp_path_factory) -> Path:
+    """An nbgrader course directory: submitted/ (with nbgrader's timestamp.txt for ada),
+    graded by `course autograde --gradebook gradebook.db` beside it."""
+    root = tmp_path_factory.mktemp("nbgrader-course")
+    for student in ("ada", "bob"):
+        shutil.copytree(ROOT / "examples" / "submitted" / student, root / "submitted" / student)
+    (root / "submitted" / "ada" / ASSIGNMENT / "timestamp.txt").write_text(STAMP + "\n")
+    done = _autograde(root)
+    assert "needs autograding" not in done.stdout
+    assert (root / "autograded" / "ada" / ASSIGNMENT / "02-seven-steps.ipynb").is_file()
+    return root
+
+
+def _autograde(root: Path) -> subprocess.CompletedProcess[str]:
+    done = run_course("autograde", str(root / "submitted"), "--out", str(root / "out"),
+                      "--workers", "2", "--gradebook", str(root / "gradebook.db"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+@pytest.fixture(scope="module")
+def formgrader(course_dir) -> Iterator[Callable[..., str]]:
+    """A Jupyter server with nbgrader's formgrader on COURSE_DIR: path -> its URL (with
+    the token if login=True: the browser then keeps a login cookie)."""
+    port = free_port()
+    token = secrets.token_hex(16)
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+           "JUPYTER_RUNTIME_DIR": str(course_dir / ".runtime")}
+    # The command `course autograde --gradebook` prints (docs/ecosystem.md), with the
+    # options of an unattended run: a free port, a known token, root in a container.
+    command = formgrader_command(str(course_dir / "gradebook.db"), course_dir)
+    assert command.startswith(f"cd {course_dir} && jupyter server ")
+    options = shlex.split(command.split(" && jupyter server ", 1)[1])
+    log = (course_dir / "jupyter-server.log").open("w")
+    server = subprocess.Popen(
+        [str(bin_dir / "jupyter"), "server", *options, "--no-browser", "--allow-root",
+         f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
+         f"--IdentityProvider.token={token}"],
+        cwd=course_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def url(path: str, login: bool = False) -> str:
+        return f"http://127.0.0.1:{port}{path}" + (f"?token={token}" if login else "")
+
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(url("/api/status", login=True), timeout=5):
+                    break
+            except OSError:
+                assert server.poll() is None, (course_dir / "jupyter-server.log").read_text()
+                assert time.monotonic() < deadline, "the Jupyter server did not start"
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _find(web: WebDriver, css: str, seconds: float = 30) -> str:
+    """The element matching CSS once the page's scripts have made it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = web.command("POST", "elements", {"using": "css selector", "value": css})
+        if found:
+            return found[0][ELEMENT]
+        assert time.monotonic() < deadline, f"no {css!r} on the page"
+        time.sleep(0.3)
+
+
+def _text(web: WebDriver) -> str:
+    return web.run("return document.body.innerText")
+
+
+def _wait_for(condition: Callable[[], Any], what: str, seconds: float = 30) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.3)
+    return value
+
+
+def test_a_written_answer_is_graded_in_the_formgrader_and_comes_back(
+        browser, formgrader, course_dir, course):
+    from nbgrader.api import Gradebook
+
+    db = f"sqlite:///{course_dir / 'gradebook.db'}"
+    web = browser
+
+    # The URL the server prints (its root, with the token) opens the formgrader.
+    web.go(formgrader("/", login=True))
+    assert "/formgrader" in web.command("GET", "url")
+    # The class as the formgrader lists it: autograded, with the kit's scores.
+    web.go(formgrader(f"/formgrader/manage_submissions/{ASSIGNMENT}"))
+    listing = _wait_for(lambda: "ada" in (t := _text(web)) and "bob" in t and t,
+                        "the submissions to be listed")
+    web.screenshot(course_dir / "formgrader-submissions.png")
+    assert "needs autograding" not in listing
+    assert "needs manual grading" in listing  # ada wrote an answer; bob left the stub (0)
+    assert "26 / 28" in listing and "0 / 28" in listing
+
+    # ada's notebook, with her answer, its score box and its comment field.
+    with Gradebook(db) as gb:
+        submission = gb.find_submission_notebook("02-seven-steps", ASSIGNMENT, "ada").id
+    web.go(formgrader(f"/formgrader/submissions/{submission}/"))
+    score_box = _find(web, f"input.score#{PROBLEM}")
+    comment_box = _find(web, f"textarea#{PROBLEM}-comment")
+    page = _text(web)
+    assert "Student's answer" in page
+    assert "The line never uses the gradient" in page  # her answer, rendered
+    web.command("POST", f"element/{score_box}/clear", {})
+    web.command("POST", f"element/{score_box}/value", {"text": "1.5"})
+    web.command("POST", f"element/{comment_box}/click", {})  # leaving the box saves it
+    web.command("POST", f"element/{comment_box}/value", {"text": COMMENT})
+    web.command("POST", f"element/{score_box}/click", {})
+    expected = {("ada", ASSIGNMENT, PROBLEM): ManualScore(1.5, COMMENT)}
+    _wait_for(lambda: read_manual_scores(course, db) == expected,
+              "the formgrader to save the score and the comment")
+    web.screenshot(course_dir / "formgrader-ada.png")
+
+    # The next run brings the score back, and does not flag the graded cell again.
+    _autograde(course_dir)
+    with (course_dir / "out" / "grades.csv").open(encoding="utf-8") as f:
+        grades = {row["student"]: row for row in csv.DictReader(f)}
+    assert grades["ada"][PROBLEM] == "1.5" and grades["ada"]["total"] == "27.5"
+    assert grades["bob"][PROBLEM] == "0"
+    feedback = (course_dir / "out" / "ada" / ASSIGNMENT / "feedback.html").read_text()
+    assert "graded by your instructor" in feedback
+    assert "the step scales the parameters &amp; ignores the &lt;gradient&gt;." in feedback
+    summary = (course_dir / "out" / "summary.html").read_text()
+    assert f'id="answers-{ASSIGNMENT}-{PROBLEM}"' in summary and "1.5 / 2" in summary
+    with Gradebook(db) as gb:
+        grade = gb.find_grade(PROBLEM, "02-seven-steps", ASSIGNMENT, "ada")
+        assert grade.manual_score == 1.5 and not grade.needs_manual_grade
+        assert gb.find_submission(ASSIGNMENT, "ada").score == 27.5
