@@ -44,7 +44,7 @@ def test_feedback_shows_the_manual_score_and_the_graders_comment(course):
     ada, bob, cy = _class(course)
     page = render_feedback(ada)
     assert "Score: 27.5 / 28" in page and "Not included yet" not in page
-    assert "1.5 / 2</td>\n <td>graded by your instructor" in page
+    assert "1.5 / 2</td>\n <td></td>\n <td>graded by your instructor" in page
     assert 'id="comment-explain_lecture_bug"' in page
     assert "Right, but &lt;why&gt; did the loss move?" in page
     pending = render_feedback(bob)
