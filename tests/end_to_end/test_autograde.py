@@ -166,14 +166,15 @@ def test_each_correct_alternative_earns_full_marks(alternatives_class, alternati
 
 
 def _processes_with(marker: str) -> list[str]:
-    """Live processes whose environment holds MARKER, and sandboxes (bwrap)."""
+    """Live processes whose environment holds MARKER, and this checkout's sandboxes (bwrap
+    mounts the kit's sandbox/inside/ folder: another checkout's sandboxes do not count)."""
     found = []
     for proc in Path("/proc").iterdir():
         try:
             if not proc.name.isdigit() or (proc / "stat").read_text().split()[2] == "Z":
                 continue
             args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            sandbox = Path(args.split(" ", 1)[0]).name == "bwrap"
+            sandbox = Path(args.split(" ", 1)[0]).name == "bwrap" and str(ROOT) in args
             if marker.encode() in (proc / "environ").read_bytes() or sandbox:
                 found.append(f"{proc.name}: {args[:120]}")
         except OSError:
