@@ -20,6 +20,7 @@ import math
 import torch
 from grader_helpers import (
     all_python_floats,
+    apart,
     as_floats,
     assert_close,
     assert_keeps_graph,
@@ -513,10 +514,11 @@ def test_train_decreases_recomputed_loss(student, rng):
         # Within 0.1% of the decrease plain gradient descent achieves (float32 rounding
         # stays below 0.01%).
         allowed = 1e-3 * (before - reference)
+        shown = apart(reference, now, 6)
         assert abs(now - reference) <= allowed, (
             f"after {n_steps} steps of train the loss of the parameters (recomputed by the "
-            f"grader) should have gone down from {before:.6g} to {reference:.6g}, give or "
-            f"take {allowed:.2g}; it is {now:.6g}")
+            f"grader) should have gone down from {before:.6g} to {shown[0]}, give or "
+            f"take {allowed:.2g}; it is {shown[1]}")
 
 
 @problem("train")
@@ -536,10 +538,11 @@ def test_train_fits_parabola_like_least_squares(student, rng):
     attach("train", "fit", x_label="time (standardized)", y_label="y", x=ts, y=y,
            x_curve=grid, student=G @ after.double().reshape(-1), lstsq=G @ best_params)
     now, best = _loss(after, ts, y), _loss(best_params, ts, y)
+    bound, shown = apart(1.05 * best, now, 5)
     assert now <= 1.05 * best, (
         f"after train with n_steps={n_steps}, lr={lr:g} on standardized times, the loss of the "
         f"parameters (recomputed by the grader) should be within 5% of the least-squares "
-        f"minimum {best:.5g}, at most {1.05 * best:.5g}; it is {now:.5g}")
+        f"minimum {best:.5g}, at most {bound}; it is {shown}")
 
 
 @contract(0.25)  # the form of the result: a list of Python floats

@@ -18,6 +18,7 @@ import pytest
 import torch
 from grader_helpers import (
     all_python_floats,
+    apart,
     as_floats,
     assert_close,
     assert_keeps_graph,
@@ -161,10 +162,14 @@ def test_make_linear_data_noise_level(student, rng):
     r = y.double().reshape(-1) - (X.double() @ theta.double().reshape(-1)
                                   + theta0.double().reshape(()))
     res_std, res_mean = float(r.std()), float(r.mean())
+    # each shown with the digits that tell it from the bound it is judged against
+    std_shown = apart(1.15 * noise if res_std > noise else 0.85 * noise, res_std)[1]
+    mean_shown = apart(0.15 * noise, abs(res_mean))[1]
     assert 0.85 * noise <= res_std <= 1.15 * noise and abs(res_mean) <= 0.15 * noise, (
         f"y - (X @ theta + theta0) should be noise * standard normal; with noise={noise:g} "
         f"and n={n} its std should be within 15% of {noise:g} and its mean within "
-        f"{0.15 * noise:.3g} of 0; got std {res_std:.4g}, mean {res_mean:.4g}")
+        f"{0.15 * noise:.3g} of 0; got std {std_shown}, mean "
+        f"{'-' * (res_mean < 0)}{mean_shown}")
 
 
 @problem("make_linear_data")
@@ -187,9 +192,12 @@ def test_make_linear_data_standard_normal(student, rng):
         student.make_linear_data(n, d, seed=randint(rng, 0, 10_000)))
     for name, v, tol in (("X", X, 0.05), ("theta", theta, 0.3)):
         m, s = float(v.double().mean()), float(v.double().std())
+        m_shown = apart(tol if m > 0 else -tol, m, 3)[1]
+        s_shown = apart(1 + tol if s > 1 else 1 - tol, s, 3)[1]
         assert abs(m) <= tol and abs(s - 1) <= tol, (
             f"{name} should be drawn from a standard normal distribution (mean 0, std 1); its "
-            f"{v.numel()} entries have mean {m:.3g} and std {s:.3g} (allowed: within {tol:g})")
+            f"{v.numel()} entries have mean {m_shown} and std {s_shown} (allowed: within "
+            f"{tol:g})")
 
 
 @problem("make_linear_data")
@@ -201,9 +209,11 @@ def test_make_linear_data_theta0_is_standard_normal(student, rng):
                             "theta0")[0]) for s in range(first, first + 100)]
     v = torch.tensor(values, dtype=torch.float64)
     m, sd = float(v.mean()), float(v.std())
+    m_shown = apart(0.45 if m > 0 else -0.45, m, 3)[1]
+    sd_shown = apart(1.35 if sd > 1 else 0.65, sd, 3)[1]
     assert abs(m) <= 0.45 and abs(sd - 1) <= 0.35, (
         f"theta0 should be drawn from a standard normal distribution: over 100 seeds it had "
-        f"mean {m:.3g} and std {sd:.3g} (allowed: mean within 0.45 of 0, std within 0.35 "
+        f"mean {m_shown} and std {sd_shown} (allowed: mean within 0.45 of 0, std within 0.35 "
         "of 1)")
 
 
@@ -322,15 +332,16 @@ def test_fit_loss_decreases(student, rng):
         student.fit_linear_regression(X, y, lr=0.1, n_steps=n_steps), _FIT, X.shape[1])
     up = next((i for i, (a, b) in enumerate(zip(losses, losses[1:]))
                if not b <= a * (1 + 1e-6) + 1e-9), None)
+    shown = apart(losses[up + 1], losses[up], 7) if up is not None else ("", "")
     assert up is None, (
         f"with lr=0.1 on well-conditioned data the reported losses should never go up; loss "
-        f"{up + 1} is {losses[up + 1]:.7g}, loss {up} was {losses[up]:.7g}" if up is not None
-        else "")
+        f"{up + 1} is {shown[0]}, loss {up} was {shown[1]}" if up is not None else "")
     at_zero = _mse(X, y, torch.zeros(X.shape[1]), torch.zeros(()))
     now = _mse(X, y, theta, theta0)
+    bound, shown = apart(0.5 * at_zero, now, 5)
     assert now < 0.5 * at_zero, (
         f"the MSE of the returned parameters (recomputed by the grader) should be below half "
-        f"the MSE at all-zero parameters, {0.5 * at_zero:.5g}; it is {now:.5g}")
+        f"the MSE at all-zero parameters, {bound}; it is {shown}")
 
 
 @problem("fit_linear_regression")
@@ -357,10 +368,11 @@ def test_fit_one_feature_matches_least_squares(student, rng):
            student=float(theta[0]) * grid + float(theta0),
            lstsq=float(w[0]) * grid + float(b))
     now, best = _mse(X, y, theta, theta0), _mse(X, y, w, b)
+    bound, shown = apart(1.05 * best, now)
     assert now <= 1.05 * best, (
         f"after 500 steps with lr=0.1 on data with one feature, the MSE of the returned line "
         f"(recomputed by the grader) should be within 5% of the least-squares minimum "
-        f"{best:.4g}, at most {1.05 * best:.4g}; it is {now:.4g}")
+        f"{best:.4g}, at most {bound}; it is {shown}")
 
 
 @contract(0.25)  # the form of the result: shapes, detached, losses as Python floats
@@ -465,13 +477,14 @@ def test_sgd_each_epoch_is_a_fresh_permutation(student, rng, left):
         # the smaller batch (n % bs rows, if any) may come anywhere in the epoch
         sums = ([bs * sum(epoch) - (bs - n % bs) * small for small in epoch] if n % bs
                 else [bs * sum(epoch)])
+        closest = min(sums, key=lambda s: abs(s - total))
+        shown = apart(closest, total, 7)
         assert any(abs(s - total) <= 1e-5 * total for s in sums), (
             f"with lr=0 the parameters stay at zero, so in each epoch the mini-batches "
-            f"should cover every one of the n={n} rows exactly once "
-            f"({_batches_in_words(n, bs)}); the losses of epoch {e} do not add up to that "
-            f"(closest: "
-            f"{min(sums, key=lambda s: abs(s - total)):.7g} instead of sum(y**2) = "
-            f"{total:.7g}): draw a permutation of all rows and split it into batches")
+            f"should cover every one of the n={n} rows exactly once, in "
+            f"{_batches_in_words(n, bs)}; the losses of epoch {e} do not add up to that "
+            f"(closest: {shown[0]} instead of sum(y**2) = {shown[1]}): draw a permutation of "
+            "all rows and split it into batches")
     same = [e for e in range(1, n_epochs) if epochs[e] == epochs[e - 1]]
     assert not same, (
         f"epoch {same[0]} took the mini-batches in exactly the order of epoch {same[0] - 1}: "
@@ -516,11 +529,11 @@ def test_sgd_recomputed_loss_far_below_start(student, rng):
     w, b = _lstsq(X, y)
     best = _mse(X, y, w, b)
     now = _mse(X, y, theta, theta0)
+    bound, shown = apart(best + 0.02 * (at_zero - best), now)
     assert now <= best + 0.02 * (at_zero - best), (
         f"the MSE of the returned parameters (recomputed by the grader on all of X, y) should "
-        f"be close to the least-squares minimum {best:.4g} (at most "
-        f"{best + 0.02 * (at_zero - best):.4g}) and far below {at_zero:.4g}, the MSE at zero; "
-        f"it is {now:.4g}")
+        f"be close to the least-squares minimum {best:.4g} (at most {bound}) and far below "
+        f"{at_zero:.4g}, the MSE at zero; it is {shown}")
 
 
 @contract(0.2)  # determinism under a seed
