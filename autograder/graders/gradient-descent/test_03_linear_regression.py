@@ -330,12 +330,16 @@ def test_fit_loss_decreases(student, rng):
     n_steps = randint(rng, 20, 100)
     theta, theta0, losses = _unpack_fit(
         student.fit_linear_regression(X, y, lr=0.1, n_steps=n_steps), _FIT, X.shape[1])
-    up = next((i for i, (a, b) in enumerate(zip(losses, losses[1:]))
-               if not b <= a * (1 + 1e-6) + 1e-9), None)
+    # Near the minimum, float32 losses wobble by about 1e-7 of the data's scale (losses[0],
+    # the MSE at zero, is mean(y**2)): a rise counts only beyond 1e-5 of it.
+    slack = 1e-5 * abs(losses[0]) if losses else 0.0
+    up = next((i for i, (a, b) in enumerate(zip(losses, losses[1:])) if not b <= a + slack),
+              None)
     shown = apart(losses[up + 1], losses[up], 7) if up is not None else ("", "")
     assert up is None, (
-        f"with lr=0.1 on well-conditioned data the reported losses should never go up; loss "
-        f"{up + 1} is {shown[0]}, loss {up} was {shown[1]}" if up is not None else "")
+        f"with lr=0.1 on well-conditioned data the reported losses should never go up (by "
+        f"more than float rounding, {slack:.2g}); loss {up + 1} is {shown[0]}, loss {up} was "
+        f"{shown[1]}" if up is not None else "")
     at_zero = _mse(X, y, torch.zeros(X.shape[1]), torch.zeros(()))
     now = _mse(X, y, theta, theta0)
     bound, shown = apart(0.5 * at_zero, now, 5)
