@@ -3,7 +3,7 @@
     # Mutants that are correct answers: surviving them is no gap in the graders.
     equivalent:
       train:                              # the problem (grade_id)
-        "constant changed: for _ in tqdm(range(n_steps), leave=False): -> ...": tqdm's
+        "constant changed: for _ in tqdm(range(steps), leave=False): -> ...": tqdm's
           leave= only decides whether the progress bar stays on screen
     # Problems whose results the contract leaves open (e.g. the order of random draws):
     # their mutants are judged by the graders' core checks, not against the reference.

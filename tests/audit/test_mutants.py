@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 import pytest
+from mistakes import MISTAKES
 
 from autograder.audit.mutants import catalogued_mistakes, mutants_of, reference_code
 
@@ -99,7 +100,10 @@ def test_every_reference_solution_of_the_course_has_compiling_mutants(course):
         assert len([m for m in mutants if m.origin == "ast"]) >= 4, problem
         for m in mutants:
             compile(m.source, m.id, "exec")
-    assert "mistake: mse-sum" in {m.id for m in made["mse"] if m.origin == "mistake"}
+    # every catalogued mistake that replaces mse, and no other
+    assert {m.id for m in made["mse"] if m.origin == "mistake"} == {
+        f"mistake: {name}" for name, cells in MISTAKES.items() if "mse" in cells}
+    assert "mistake: mse-sum" in {m.id for m in made["mse"]}
     assert "mean for sum: return ((preds - targets) ** 2).mean() -> " \
         "return ((preds - targets) ** 2).sum()" in {m.id for m in made["mse"]}
     assert made == make_mutants(course, spec, chosen)  # deterministic

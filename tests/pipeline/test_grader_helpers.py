@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections import defaultdict
 from pathlib import Path
+
+import torch
 
 from autograder.errors import StudentError
 from autograder.pipeline.grade import grader_file, run_graders
@@ -75,3 +78,25 @@ def test_the_assignments_graders_share_their_helpers_and_every_problem_has_core_
             assert any(c.kind == "core" for c in checks), problem
             assert sum(c.weight for c in checks if c.kind == "contract") <= 1, problem
             assert all(0 < c.weight <= 1 for c in checks if c.kind == "contract"), problem
+
+
+def _helpers():
+    spec = importlib.util.spec_from_file_location("gd_grader_helpers",
+                                                  GRADERS / "grader_helpers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_messages_never_show_two_different_numbers_as_equal():
+    helpers = _helpers()
+    bound, value = helpers.apart(10.5, 10.50001, 5)
+    assert (bound, value) == ("10.5", "10.50001")
+    assert helpers.apart(0.425, 0.3, 4) == ("0.425", "0.3")
+    # the docs' example: a student's [-2.1188, 0.0635] against [-2.11879, 0.0635239]
+    message = helpers.mismatch(torch.tensor([-2.1188, 0.0635], dtype=torch.float64),
+                               torch.tensor([-2.11879, 0.0635239], dtype=torch.float64),
+                               rtol=0, atol=1e-6)
+    expected, got = message.split("], got [")
+    assert expected == "expected [-2.11879, 0.0635239"
+    assert got.startswith("-2.1188, 0.0635]") and "off by 1e-05, more than the tolerance" in got

@@ -102,6 +102,15 @@ def _digits_apart(a, b):
     return 17
 
 
+def apart(a, b, least=4):
+    """A and B as text with as many significant digits (at least LEAST) as it takes for
+    them to look different, for messages such as "at most {bound}; it is {value}"."""
+    for digits in range(least, 17):
+        if f"{a:.{digits}g}" != f"{b:.{digits}g}":
+            break
+    return f"{a:.{digits}g}", f"{b:.{digits}g}"
+
+
 def bad_entries(got, exp, rtol, atol):
     """Indices where GOT is not within atol + rtol * |EXP| of EXP (non-finite: always)."""
     diff = (got - exp).abs()

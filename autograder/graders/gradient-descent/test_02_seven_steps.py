@@ -20,6 +20,7 @@ import math
 import torch
 from grader_helpers import (
     all_python_floats,
+    apart,
     as_floats,
     assert_close,
     assert_keeps_graph,
@@ -283,6 +284,7 @@ def test_mse_does_not_modify_inputs(student, rng):
 
 
 # --------------------------------------------------------------- loss_and_grad
+# Five side rules, 0.2 each: together they are worth all of the points.
 
 
 def _call_loss_and_grad(student, rng):
@@ -311,7 +313,7 @@ def test_loss_and_grad_gradient_value(student, rng):
                  atol=1e-4 * float(exp.abs().max()))
 
 
-@contract(0.25)  # the form of the result
+@contract(0.2)  # the form of the result
 @problem("loss_and_grad")
 def test_loss_and_grad_shapes(student, rng):
     _, loss, grad, _, _, _ = _call_loss_and_grad(student, rng)
@@ -321,7 +323,7 @@ def test_loss_and_grad_shapes(student, rng):
         f"the gradient should be a tensor of shape (3,), got {kind(grad)}")
 
 
-@contract(0.25)  # detached results
+@contract(0.2)  # detached results
 @problem("loss_and_grad")
 def test_loss_and_grad_returns_detached(student, rng):
     _, loss, grad, _, _, _ = _call_loss_and_grad(student, rng)
@@ -331,7 +333,7 @@ def test_loss_and_grad_returns_detached(student, rng):
         "the returned gradient should not require grad")
 
 
-@contract(0.25)  # params.grad is None afterwards
+@contract(0.2)  # params.grad is None afterwards
 @problem("loss_and_grad")
 def test_loss_and_grad_resets_params_grad(student, rng):
     call, _, _, _, _, _ = _call_loss_and_grad(student, rng)
@@ -340,7 +342,25 @@ def test_loss_and_grad_resets_params_grad(student, rng):
         "after reading the gradient)")
 
 
-@contract(0.25)  # no mutation of inputs
+@contract(0.2)  # a reset gradient: a .grad left behind must not leak into the result
+@problem("loss_and_grad")
+def test_loss_and_grad_ignores_a_leftover_grad(student, rng):
+    # Only the returned gradient is judged: torch.autograd.grad, which leaves .grad alone,
+    # is as right as resetting .grad before backward().
+    t, y = _parabola_data(rng)
+    params = _leaf_params(rng)
+    params.grad = torch.randn(3, generator=rng) * 100
+    value = student.call("loss_and_grad", params, t, y).value
+    assert isinstance(value, (tuple, list)) and len(value) == 2, (
+        f"loss_and_grad should return a pair (loss, grad), got {kind(value)}")
+    exp = _grad(params.detach(), t, y)
+    assert_close(value[1], exp, "called with params whose .grad still held an old gradient "
+                 "(as a step that forgot to reset it leaves behind), loss_and_grad should "
+                 "return the gradient of this loss alone (set params.grad = None before "
+                 "backward()); the gradient", rtol=1e-3, atol=1e-4 * float(exp.abs().max()))
+
+
+@contract(0.2)  # no mutation of inputs
 @problem("loss_and_grad")
 def test_loss_and_grad_leaves_params_unchanged(student, rng):
     call, _, _, params, t, y = _call_loss_and_grad(student, rng)
@@ -494,10 +514,11 @@ def test_train_decreases_recomputed_loss(student, rng):
         # Within 0.1% of the decrease plain gradient descent achieves (float32 rounding
         # stays below 0.01%).
         allowed = 1e-3 * (before - reference)
+        shown = apart(reference, now, 6)
         assert abs(now - reference) <= allowed, (
             f"after {n_steps} steps of train the loss of the parameters (recomputed by the "
-            f"grader) should have gone down from {before:.6g} to {reference:.6g}, give or "
-            f"take {allowed:.2g}; it is {now:.6g}")
+            f"grader) should have gone down from {before:.6g} to {shown[0]}, give or "
+            f"take {allowed:.2g}; it is {shown[1]}")
 
 
 @problem("train")
@@ -517,10 +538,11 @@ def test_train_fits_parabola_like_least_squares(student, rng):
     attach("train", "fit", x_label="time (standardized)", y_label="y", x=ts, y=y,
            x_curve=grid, student=G @ after.double().reshape(-1), lstsq=G @ best_params)
     now, best = _loss(after, ts, y), _loss(best_params, ts, y)
+    bound, shown = apart(1.05 * best, now, 5)
     assert now <= 1.05 * best, (
         f"after train with n_steps={n_steps}, lr={lr:g} on standardized times, the loss of the "
         f"parameters (recomputed by the grader) should be within 5% of the least-squares "
-        f"minimum {best:.5g}, at most {1.05 * best:.5g}; it is {now:.5g}")
+        f"minimum {best:.5g}, at most {bound}; it is {shown}")
 
 
 @contract(0.25)  # the form of the result: a list of Python floats
