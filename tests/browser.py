@@ -104,3 +104,32 @@ def chromium(profile: Path, size: tuple[int, int] = (1200, 1600)) -> Iterator[We
     finally:
         driver.terminate()
         driver.wait(timeout=30)
+
+
+@contextmanager
+def jupyter_server(command: list[str], cwd: Path, env: dict[str, str], log_path: Path,
+                   status_url: str, timeout: float = 120) -> Iterator[subprocess.Popen]:
+    """A Jupyter server started with COMMAND, once STATUS_URL answers; stopped afterwards.
+    Its output goes to LOG_PATH, shown when it dies before it is ready."""
+    with log_path.open("w") as log:
+        server = subprocess.Popen(command, cwd=cwd, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    with urllib.request.urlopen(status_url, timeout=5):
+                        break
+                except OSError:
+                    assert server.poll() is None, log_path.read_text()[-3000:]
+                    assert time.monotonic() < deadline, \
+                        f"the Jupyter server did not start in {timeout:g} s"
+                    time.sleep(0.5)
+            yield server
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=30)

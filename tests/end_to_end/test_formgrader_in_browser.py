@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import pytest
 
 from autograder.integrations.gradebook import formgrader_command
 from autograder.integrations.manual_scores import ManualScore, read_manual_scores
-from tests.browser import WebDriver, chromium, free_port
+from tests.browser import WebDriver, chromium, free_port, jupyter_server
 from tests.conftest import ROOT, run_course
 
 pytestmark = pytest.mark.slow
@@ -77,37 +76,19 @@ def formgrader(course_dir) -> Iterator[Callable[..., str]]:
            "JUPYTER_RUNTIME_DIR": str(course_dir / ".runtime")}
     # The command `course autograde --gradebook` prints (docs/ecosystem.md), with the
     # options of an unattended run: a free port, a known token, root in a container.
-    command = formgrader_command(str(course_dir / "gradebook.db"), course_dir)
-    assert command.startswith(f"cd {course_dir} && jupyter server ")
-    options = shlex.split(command.split(" && jupyter server ", 1)[1])
-    log = (course_dir / "jupyter-server.log").open("w")
-    server = subprocess.Popen(
-        [str(bin_dir / "jupyter"), "server", *options, "--no-browser", "--allow-root",
-         f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
-         f"--IdentityProvider.token={token}"],
-        cwd=course_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    printed = formgrader_command(str(course_dir / "gradebook.db"), course_dir)
+    assert printed.startswith(f"cd {course_dir} && jupyter server ")
+    options = shlex.split(printed.split(" && jupyter server ", 1)[1])
+    command = [str(bin_dir / "jupyter"), "server", *options, "--no-browser", "--allow-root",
+               f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
+               f"--IdentityProvider.token={token}"]
 
     def url(path: str, login: bool = False) -> str:
         return f"http://127.0.0.1:{port}{path}" + (f"?token={token}" if login else "")
 
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(url("/api/status", login=True), timeout=5):
-                    break
-            except OSError:
-                assert server.poll() is None, (course_dir / "jupyter-server.log").read_text()
-                assert time.monotonic() < deadline, "the Jupyter server did not start"
-                time.sleep(0.5)
+    with jupyter_server(command, course_dir, env, course_dir / "jupyter-server.log",
+                        url("/api/status", login=True)):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 def _find(web: WebDriver, css: str, seconds: float = 30) -> str:

@@ -13,17 +13,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from tests.browser import WebDriver, chromium, free_port
+from tests.browser import WebDriver, chromium, free_port, jupyter_server
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -100,28 +98,9 @@ def lab(tmp_path_factory) -> Iterator[str]:
                  for ext in NBGRADER_SERVER)]
     if os.geteuid() == 0:  # containers and CI runners
         command.append("--allow-root")
-    log = (tmp / "jupyter.log").open("w")
-    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status", timeout=5):
-                    break
-            except OSError:
-                assert server.poll() is None, (tmp / "jupyter.log").read_text()[-3000:]
-                assert time.time() < deadline, "JupyterLab did not start in 120 s"
-                time.sleep(0.5)
+    with jupyter_server(command, root, env, tmp / "jupyter.log", f"{url}/api/status"):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")
