@@ -8,7 +8,7 @@
    and the blank release earns zero, failing only with NotImplementedError.
 5. The graders' audit allowlist is valid; unless --quick, `course audit` passes (seed sweep,
    mutants of the reference: no survivor that is not allowlisted, no credit leak, no
-   flaky test; see docs/audit.md), on VALIDATE_SEEDS seeds.
+   flaky test; see docs/audit.md), on VALIDATE_SEEDS seeds from VALIDATE_FIRST_SEED.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from autograder.results import CellStatus
 _SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 _MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 VALIDATE_SEEDS = 20  # the seed sweep of `course audit` as run by `course validate`
+# ... from this first seed: CI stays deterministic. `course audit` draws its seeds at
+# random, to hunt for flaky graders; a flaky verdict it finds is fixed in the graders.
+VALIDATE_FIRST_SEED = 0
 
 
 def validate(course: Course, quick: bool = False) -> list[str]:
@@ -192,7 +195,8 @@ def check_audit(course: Course, a: Assignment) -> tuple[str, list[str]]:
     from autograder.audit.run import audit
     from autograder.audit.verdicts import Status
 
-    result = audit(course, a.name, seeds=VALIDATE_SEEDS, workers=2,
+    result = audit(course, a.name, seeds=VALIDATE_SEEDS, first_seed=VALIDATE_FIRST_SEED,
+                   workers=2,
                    progress=sys.stderr.isatty())
     mutants = sum(len(p.verdicts) for p in result.problems)
     killed = sum(p.count(Status.KILLED) for p in result.problems)
