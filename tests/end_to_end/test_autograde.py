@@ -9,7 +9,9 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -113,19 +115,26 @@ def test_all_checks_passed_is_never_said_next_to_a_lower_score(example_class):
                     (p["points"] == p["possible"]), (student, p)
 
 
+def _graded_class(tmp: Path, students: dict[str, Callable[[str], Any]], seed: int) -> Path:
+    """STUDENTS (name -> the notebook they submit, by file name) graded in one batch in
+    TMP; returns the output folder."""
+    for student, notebook_of in students.items():
+        folder = tmp / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for notebook in NOTEBOOKS:
+            nbformat.write(notebook_of(notebook), str(folder / notebook))
+    result = run_course("autograde", str(tmp / "submitted"), "--out", str(tmp / "out"),
+                        "--workers", "2", "--seed", str(seed))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return tmp / "out"
+
+
 @pytest.fixture(scope="module")
 def mistakes_class(tmp_path_factory):
     """One student per typical mistake, graded in one batch."""
-    tmp = tmp_path_factory.mktemp("mistakes")
-    for mistake in LOSES:
-        folder = tmp / "submitted" / mistake / ASSIGNMENT
-        folder.mkdir(parents=True)
-        for notebook in NOTEBOOKS:
-            nbformat.write(with_mistakes(notebook, (mistake,)), str(folder / notebook))
-    result = run_course("autograde", str(tmp / "submitted"), "--out", str(tmp / "out"),
-                        "--workers", "2", "--seed", "3")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return tmp / "out"
+    return _graded_class(tmp_path_factory.mktemp("mistakes"), {
+        mistake: lambda notebook, mistake=mistake: with_mistakes(notebook, (mistake,))
+        for mistake in LOSES}, seed=3)
 
 
 @pytest.mark.parametrize("mistake", sorted(LOSES))
@@ -145,16 +154,9 @@ def test_each_typical_mistake_loses_exactly_its_problems(mistakes_class, mistake
 @pytest.fixture(scope="module")
 def alternatives_class(tmp_path_factory):
     """One student per correct alternative of examples/alternatives.py, graded in one batch."""
-    tmp = tmp_path_factory.mktemp("alternatives")
-    for name, cells in ALTERNATIVES.items():
-        folder = tmp / "submitted" / name / ASSIGNMENT
-        folder.mkdir(parents=True)
-        for notebook in NOTEBOOKS:
-            nbformat.write(completed(notebook, cells), str(folder / notebook))
-    result = run_course("autograde", str(tmp / "submitted"), "--out", str(tmp / "out"),
-                        "--workers", "2", "--seed", "5")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return tmp / "out"
+    return _graded_class(tmp_path_factory.mktemp("alternatives"), {
+        name: lambda notebook, cells=cells: completed(notebook, cells)
+        for name, cells in ALTERNATIVES.items()}, seed=5)
 
 
 @pytest.mark.parametrize("alternative", sorted(ALTERNATIVES))
