@@ -26,7 +26,11 @@ def course():
 @pytest.fixture
 def course_copy(tmp_path: Path) -> Path:
     """A scratch copy of the course (config, notebooks, graders) that a test may break."""
-    dest = tmp_path / "course"
+    return copy_course(tmp_path / "course")
+
+
+def copy_course(dest: Path) -> Path:
+    """Copy the course (course.yml, notebooks, graders) to DEST, a new folder; returns it."""
     dest.mkdir()
     shutil.copy(ROOT / "course.yml", dest)
     for folder in ("source", "release", "solutions"):

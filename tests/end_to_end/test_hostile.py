@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import FIXTURES, ROOT, run_course
+from tests.conftest import FIXTURES, ROOT, copy_course, run_course
 
 pytestmark = pytest.mark.slow
 
@@ -67,12 +67,7 @@ def _notebook_of(scenario: str) -> str:
 
 def _course(tmp: Path) -> Path:
     """The course with short limits, so that hangs cost seconds, not minutes."""
-    dest = tmp / "course"
-    dest.mkdir()
-    for folder in ("source", "release", "solutions"):
-        shutil.copytree(ROOT / folder, dest / folder)
-    shutil.copytree(ROOT / "autograder" / "graders", dest / "autograder" / "graders",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    dest = copy_course(tmp / "course")
     config = yaml.safe_load((ROOT / "course.yml").read_text())
     config["limits"].update(call_seconds=5, cell_seconds=10, notebook_seconds=60)
     (dest / "course.yml").write_text(yaml.safe_dump(config, sort_keys=False))

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.builders import ASSIGNMENT
-from tests.conftest import ROOT, run_course
+from tests.conftest import ROOT, copy_course, run_course
 
 pytestmark = pytest.mark.slow
 
@@ -36,12 +36,7 @@ def _rows(path: Path) -> dict[str, dict[str, str]]:
 @pytest.fixture(scope="module")
 def season(tmp_path_factory):
     root = tmp_path_factory.mktemp("season")
-    course_dir = root / "course"
-    course_dir.mkdir()
-    for folder in ("source", "release", "solutions"):
-        shutil.copytree(ROOT / folder, course_dir / folder)
-    shutil.copytree(ROOT / "autograder" / "graders", course_dir / "autograder" / "graders",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    course_dir = copy_course(root / "course")
     data = yaml.safe_load((ROOT / "course.yml").read_text())
     data["late"] = {"per": "day", "deduct": "10%", "cap": "30%", "grace_minutes": 10}
     data["assignments"][0].update(due="2025-03-14T23:59:00+01:00",
