@@ -140,12 +140,12 @@ def prepare(nb: Any, originals: list[Any] | None) -> Prepared:
             p.cells.append(run)
             p.names.append(names[i])
         put_back(i)
-    lost = [g for g in m.by_content() if is_solution(by_id[g])]
+    lost = [g for g in m.by_content() if m.how[g] == "function"]
     if lost:
         p.notes.append("NOTE  this notebook has lost its grading marks (the nbgrader metadata "
                        "that some editors, such as VS Code's, drop). Grading finds your answers "
                        "by the functions they define, and so did this check: "
-                       + ", ".join(m.functions.get(g, g) for g in lost) + ".")
+                       + ", ".join(m.functions[g] for g in lost) + ".")
     return p
 
 
@@ -232,6 +232,7 @@ def report(ran: Any, names: list[str] | None = None) -> Report:
               "assignment's notebook, next to check.py, and check that one.")
     failing: list[tuple[str, str, str]] = []  # earlier problems that fail: name, function, why
     answers: dict[str, str] = {}  # problem's grade_id -> its answer's text
+    answer_names: dict[str, str] = {}  # problem's grade_id -> its answer cell's name
     unanswered: list[str] = []
     for cell, name in zip(ran.cells, names, strict=True):
         meta = nbgrader(cell)
@@ -243,6 +244,7 @@ def report(ran: Any, names: list[str] | None = None) -> Report:
                 unanswered.append(f"{name} (written answer)")
         elif meta.get("solution"):
             answers[gid] = source
+            answer_names[gid] = name
             function = problem_function(cell) or gid
             if STUB in source or error.startswith("NotImplementedError"):
                 unanswered.append(name)
@@ -262,7 +264,8 @@ def report(ran: Any, names: list[str] | None = None) -> Report:
                               list(answers.values())[-1] if answers else "")
             r.say(f"FAIL  {name}: {error}{_cause(error, tested, own, failing)}")
             if all(f[1] != tested for f in failing):
-                failing.append((name, tested, "fails its test"))
+                own_name = answer_names.get((gid or "").removeprefix("test_"), name)
+                failing.append((own_name, tested, "fails its test"))
         elif error and cell.cell_type == "code":
             r.say(f"note  {name} raised {error}")
     if unanswered:
