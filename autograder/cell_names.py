@@ -45,13 +45,24 @@ def headings(cells: list[Any]) -> list[str]:
 
 
 def cell_name(heading: str, number: int | None) -> str:
-    """`Problem 5: apply_step (cell 27)`; `cell 27` under no heading; the heading alone
+    """`cell 27 (Problem 5: apply_step)`; `cell 27` under no heading; the heading alone
     for a cell that is not in the student's notebook (NUMBER None)."""
     if number is None:
         return heading or "a cell"
-    return f"{heading} (cell {number})" if heading else f"cell {number}"
+    return f"cell {number} ({heading})" if heading else f"cell {number}"
 
 
 def cell_names(cells: list[Any]) -> list[str]:
     """Every cell's name, numbered from 1 as JupyterLab does (every cell counts)."""
     return [cell_name(h, n) for n, h in enumerate(headings(cells), start=1)]
+
+
+def cell_labels(cells: list[Any]) -> list[str]:
+    """What grading calls each cell (execute.py's CellOutcome.label): its grade_id, else its
+    name."""
+    labels = []
+    for cell, name in zip(cells, cell_names(cells), strict=True):
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+        gid = meta.get("grade_id") if isinstance(meta, dict) else None
+        labels.append(gid if isinstance(gid, str) and gid else name)
+    return labels

@@ -35,6 +35,7 @@ from typing import Any
 
 from autograder.config import Course, load_course
 from autograder.pipeline.safe_read import MAX_NOTEBOOK_BYTES, Refused, read_student_file
+from autograder.reports.feedback_view import cell_label
 from autograder.results import BROKEN_CELL, NotebookStatus, SubmissionResult
 
 ENTRY_TIME = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same course gives the same zip
@@ -323,8 +324,9 @@ def _overview(course: Course, result: SubmissionResult) -> str:
         if nb.status != NotebookStatus.GRADED:
             lines.append(f"{nb.notebook}: not graded: {nb.reason.splitlines()[0]}")
         broken = [c for c in nb.cells if c.status in BROKEN_CELL]
+        problems = {p.problem for p in nb.problems}
         for c in broken:
-            lines.append(f"{nb.notebook}: cell {c.label} {c.status}: "
+            lines.append(f"{nb.notebook}: {cell_label(c.label, problems)} {c.status}: "
                          f"{(c.error.strip().splitlines() or [''])[-1][:300]}")
         for ch in nb.changes:
             lines.append(f"{nb.notebook}: the grader undid a change: "

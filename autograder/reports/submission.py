@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from autograder.reports.feedback_view import figure_caption, notebook_view
 from autograder.reports.files import templates, write_atomic
 from autograder.results import SubmissionResult
 
@@ -18,7 +19,8 @@ def write_submission_reports(out: Path, result: SubmissionResult) -> None:
 
 
 def render_feedback(result: SubmissionResult) -> str:
-    return templates.get_template("feedback.html").render(r=result,
+    views = {nb.notebook: notebook_view(nb) for nb in result.notebooks}
+    return templates.get_template("feedback.html").render(r=result, views=views,
                                                           figures=feedback_figures(result))
 
 
@@ -32,11 +34,7 @@ def feedback_figures(result: SubmissionResult) -> dict[str, list[dict[str, str]]
             # matplotlib only when there is something to draw
             from autograder.reports.figures import fit_figure
 
-            passed = {t.name: t.passed for t in nb.tests}.get(art.get("test"))
-            caption = (f"{art['problem']}: your fit (blue) against the data and the "
-                       "least-squares fit (green, dashed), on the grader's data"
-                       + ("" if passed is None else " (this check passed)" if passed
-                          else " (this check failed)"))
+            caption = figure_caption(nb, art["problem"])
             try:
                 src = fit_figure(art["data"], art["problem"], art.get("labels"))
             except Exception as exc:  # a plot is secondary: the page and the grade go on
