@@ -33,7 +33,7 @@ LOADER = '''\
 def _install_kit_modules() -> None:
     import types
     for name, source in _KIT_MODULES.items():
-        if name in sys.modules:  # the kit itself is importable: use it
+        if sys.modules.get(name) is not None:  # already imported (the kit itself): use it
             continue
         module = types.ModuleType(name)
         module.__file__ = f"check.py ({name})"
