@@ -26,7 +26,7 @@ def _not_written(message: str) -> bool:
 class NotebookView:
     unattempted: list[str] = field(default_factory=list)  # problems, in the notebook's order
     to_fix: list[TestResult] = field(default_factory=list)  # failed checks of attempted ones
-    broken: list[tuple[str, CellOutcome]] = field(default_factory=list)  # (name, cell)
+    broken: list[tuple[str, CellOutcome, str]] = field(default_factory=list)  # name, cell, hint
     not_run: int = 0  # cells that stopped at an unwritten function's NotImplementedError
 
 
@@ -62,8 +62,23 @@ def notebook_view(nb: NotebookResult) -> NotebookView:
         if skipped and last.startswith(NOT_WRITTEN):  # the stub's error: listed above
             view.not_run += 1
         else:
-            view.broken.append((cell_label(cell.label, names), cell))
+            view.broken.append((cell_label(cell.label, names), cell, knock_on(nb, cell.label)))
     return view
+
+
+def knock_on(nb: NotebookResult, label: str) -> str:
+    """For a failed test cell: the problems its own problem calls that lost points, the
+    likely cause of a failure that grading (with reference helpers) did not charge."""
+    own = nb.score_of(label.removeprefix("test_")) if label.startswith("test_") else None
+    if own is None:
+        return ""
+    lost = [h for h in own.helpers if (p := nb.score_of(h)) is not None
+            and p.points is not None and p.points < p.possible]
+    if not lost:
+        return ""
+    names = ", ".join(f"`{h}`" for h in lost)
+    return (f"Likely cause: {names}, which `{own.problem}` calls and which lost points above; "
+            "fix that first.")
 
 
 def figure_caption(nb: NotebookResult, problem: str) -> str:
