@@ -9,6 +9,7 @@ originals are the release notebooks' cells: text, type and nbgrader metadata, no
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import Any
@@ -92,3 +93,12 @@ def _literal(value: Any) -> str:
         entries = ",\n".join(f"    {k!r}: {_literal(v)}" for k, v in value.items())
         return "{\n" + entries + ",\n}"
     return repr(value)
+
+
+def embedded_originals(check_text: str) -> dict[str, list[dict[str, Any]]]:
+    """The original notebooks a check.py carries, read without running it."""
+    for node in ast.parse(check_text).body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "ORIGINALS" \
+                and node.value is not None:
+            return ast.literal_eval(node.value)
+    return {}

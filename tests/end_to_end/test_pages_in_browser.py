@@ -76,7 +76,7 @@ def test_summary_page_shows_scores_and_histogram(browser, graded):
     assert {f"histogram-{ASSIGNMENT}", f"pass-rates-{ASSIGNMENT}"} <= ids
     text = facts["text"]
     assert "grading summary" in text
-    assert ("2 submission(s); mean 13.0, median 13 of 28 points (1 manual score(s) pending, "
+    assert ("3 submission(s); mean 15.7, median 21 of 28 points (2 manual score(s) pending, "
             "not included).") in text
     assert "NotImplementedError" in text  # bob's failing cells are listed with his name
     assert "bob" in text and "Slowest notebooks" in text
