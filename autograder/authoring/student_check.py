@@ -137,6 +137,7 @@ def prepare(nb: Any, originals: list[Any] | None) -> Prepared:
                                    "(to undo your edit, copy the cell back from a fresh copy "
                                    "of the notebook)")
                 run = copy.deepcopy(original)
+                run["id"] = cell.get("id") or run["id"]
             p.cells.append(run)
             p.names.append(names[i])
         put_back(i)
@@ -150,9 +151,11 @@ def prepare(nb: Any, originals: list[Any] | None) -> Prepared:
 
 
 def _node(cell: Any) -> Any:
+    """An embedded original as a notebook cell, with a fresh id (the originals carry none)."""
     import nbformat
+    from nbformat.v4.nbbase import random_cell_id
 
-    return nbformat.from_dict(copy.deepcopy(cell))
+    return nbformat.from_dict({**copy.deepcopy(cell), "id": random_cell_id()})
 
 
 def originals_for(nb: Any, filename: str) -> list[dict[str, Any]] | None:

@@ -119,6 +119,7 @@ def test_a_knock_on_failure_names_the_earlier_problem_as_the_likely_cause():
     assert "likely cause" not in own  # apply_step's own failure is no knock-on
 
 
+@pytest.mark.slow  # importing nbgrader takes seconds
 def test_nbgrader_checksum_is_nbgraders():
     from nbgrader.utils import compute_checksum
 
