@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -127,25 +126,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _manual_scores_reader(course: Course, args: argparse.Namespace) -> Callable[[], dict] | None:
-    """What reads the people's scores of manual problems from --manual-scores or
-    --gradebook (None without either: the scores recorded by earlier runs stay)."""
-    source = args.manual_scores or args.gradebook
-    if not source:
-        return None
-
-    def read() -> dict:
-        from autograder.integrations.gradebook import gradebook_file
-        from autograder.integrations.manual_scores import read_manual_scores
-
-        file = gradebook_file(source) if source == args.gradebook else None
-        if file is not None and not file.exists():
-            return {}  # a gradebook this run creates holds no scores yet
-        return read_manual_scores(course, source)
-
-    return read
-
-
 # Packages of the optional extras (pyproject.toml), by the extra that installs them.
 _EXTRAS = {"nbgrader": "instructor", "nbclient": "instructor", "nbconvert": "instructor",
            "jupyter_client": "instructor", "dask": "cluster", "distributed": "cluster"}
@@ -180,67 +160,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print("course validate: OK")
         return 0
     if args.command == "autograde":
-        from autograder.batch.grade_class import autograde
-        from autograder.reports.class_reports import summary_table
-
-        if args.nbgrader_dir and not args.gradebook:
-            raise CourseKitError("--nbgrader-dir says where nbgrader's autograded/ notebooks go "
-                                 "for the formgrader; it needs --gradebook")
-        previous, seed = None, args.seed
-        if args.compare:
-            from autograder.grades.compare import previous_seed
-            from autograder.grades.graded import read_graded
-
-            if args.gradebook:
-                raise CourseKitError("--compare previews a regrade: review the changes, then "
-                                     "run again with --gradebook and without --compare (it "
-                                     "reuses what was graded) to publish")
-            if args.compare.resolve() == args.out.resolve():
-                raise CourseKitError("--compare needs another folder than --out: grade into "
-                                     "a new one, compare, then publish it")
-            previous = read_graded(course, args.compare).results
-            if seed is None and (seed := previous_seed(previous)) is not None:
-                print(f"grading with the seed of {args.compare} ({seed}), so that only "
-                      "changes to the graders, course.yml or submissions show")
-        batch = autograde(course, args.submitted, args.out, workers=args.workers, seed=seed,
-                          unsafe_no_sandbox=args.unsafe_no_sandbox,
-                          dask_scheduler=args.dask_scheduler, students=args.student,
-                          force=args.force,
-                          manual_scores=_manual_scores_reader(course, args))
-        failed = list(batch.kit_errors)
-        formgrader = None
-        if args.gradebook:
-            from autograder.integrations.gradebook import formgrader_command, write_gradebook
-
-            try:  # a secondary pass: grades.csv is written already, whatever happens here
-                root, not_written = write_gradebook(course, batch.results, args.gradebook,
-                                                    args.submitted, args.nbgrader_dir)
-                failed += not_written
-                formgrader = formgrader_command(args.gradebook, root) if root else None
-            except Exception as exc:
-                failed.append(f"gradebook {args.gradebook} not written: "
-                              f"{type(exc).__name__}: {exc}")
-        print(summary_table(course, batch.results))
-        print(f"\ngraded {batch.graded} submission(s), reused {batch.reused} finished earlier; "
-              f"grades in {args.out / 'grades.csv'}")
-        if batch.stale:
-            print(f"kept the earlier results of {len(batch.stale)} submission(s) not chosen with "
-                  "--student, graded with another course.yml, graders or submission: "
-                  f"{', '.join(batch.stale)}; run without --student to regrade them",
-                  file=sys.stderr)
-        if previous is not None:
-            from autograder.grades.compare import changes_table, score_changes, write_changes
-
-            changes = score_changes(course, previous, batch.results, args.student)
-            print("\n" + changes_table(changes, str(args.compare)))
-            print(f"changes in {write_changes(args.out, changes)}")
-        if formgrader:
-            print(f"\nwritten answers: grade them in nbgrader's formgrader, then run this "
-                  f"command again to bring the scores into the reports:\n{formgrader}")
-        if failed:
-            print("the kit failed on:\n" + "\n".join(failed), file=sys.stderr)
-            return 2
-        return 0
+        return _autograde(course, args)
     if args.command == "grades":
         return _grades(course, args)
     if args.command == "audit":
@@ -260,6 +180,37 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"wrote {path}: upload it as the autograder of {args.assignment!r} on Gradescope")
         return 0
     raise AssertionError(args.command)
+
+
+def _autograde(course: Course, args: argparse.Namespace) -> int:
+    from autograder.grades.autograde_run import run_autograde
+    from autograder.grades.compare import changes_table
+    from autograder.reports.class_reports import summary_table
+
+    run = run_autograde(course, args.submitted, args.out, seed=args.seed, compare=args.compare,
+                        gradebook=args.gradebook, nbgrader_dir=args.nbgrader_dir,
+                        manual_scores=args.manual_scores, students=args.student,
+                        workers=args.workers, unsafe_no_sandbox=args.unsafe_no_sandbox,
+                        dask_scheduler=args.dask_scheduler, force=args.force)
+    batch = run.batch
+    print(summary_table(course, batch.results))
+    print(f"\ngraded {batch.graded} submission(s), reused {batch.reused} finished earlier; "
+          f"grades in {args.out / 'grades.csv'}")
+    if batch.stale:
+        print(f"kept the earlier results of {len(batch.stale)} submission(s) not chosen with "
+              "--student, graded with another course.yml, graders or submission: "
+              f"{', '.join(batch.stale)}; run without --student to regrade them",
+              file=sys.stderr)
+    if run.changes is not None:
+        print("\n" + changes_table(run.changes, str(args.compare)))
+        print(f"changes in {run.changes_file}")
+    if run.formgrader:
+        print(f"\nwritten answers: grade them in nbgrader's formgrader, then run this "
+              f"command again to bring the scores into the reports:\n{run.formgrader}")
+    if run.failed:
+        print("the kit failed on:\n" + "\n".join(run.failed), file=sys.stderr)
+        return 2
+    return 0
 
 
 def _grades(course: Course, args: argparse.Namespace) -> int:

@@ -23,8 +23,6 @@ formgrader (for the manually graded problems) and `nbgrader export` work on it:
 from __future__ import annotations
 
 import copy
-import os
-import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import Course
+from autograder.environment import changed_environment, path_with_python
 from autograder.errors import CourseKitError
 from autograder.integrations.autograded import submission_timestamp, write_autograded
 from autograder.notebook_cells import grade_id, nbgrader, read
@@ -101,12 +100,8 @@ def record_assignment(course: Course, assignment: str, url: str) -> dict[tuple[s
 def _alembic_on_path() -> Iterator[None]:
     """nbgrader runs the `alembic` command to create a new gradebook; it sits beside this
     Python, which is not on PATH when `course` is run as .venv/bin/course."""
-    old = os.environ.get("PATH", "")
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old])
-    try:
+    with changed_environment(PATH=path_with_python()):
         yield
-    finally:
-        os.environ["PATH"] = old
 
 
 def write_gradebook(course: Course, results: list[SubmissionResult], db: str,

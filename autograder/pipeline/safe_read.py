@@ -20,16 +20,14 @@ import os
 import stat
 from pathlib import Path
 
+from autograder.errors import Refused
+
 MAX_NOTEBOOK_BYTES = 200 * 1024 * 1024
 SUBMITTED_PARTS = 3  # <student>/<assignment>/<notebook>: the part of a path a student controls
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: opening a FIFO that slipped in after the check must not wait for a writer.
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
-
-
-class Refused(Exception):
-    """A submitted entry the kit will not read; str(exc) says why, to the student."""
 
 
 def read_student_file(path: Path, *, limit: int = MAX_NOTEBOOK_BYTES,

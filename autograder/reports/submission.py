@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from autograder.reports.files import templates, write_atomic
-from autograder.results import SubmissionResult
+from autograder.results import SubmissionResult, results_json
 
 
 def write_submission_reports(out: Path, result: SubmissionResult) -> None:
     folder = out / result.student / result.assignment
     write_atomic(folder / "feedback.html", render_feedback(result))
     # results.json last: its presence marks the submission as done for a resumed run.
-    write_atomic(folder / "results.json",
-                 json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    write_atomic(folder / "results.json", results_json(result))
 
 
 def render_feedback(result: SubmissionResult) -> str:
