@@ -5,21 +5,22 @@ into submitted/<student>/<assignment>/. Its format is nbgrader's `Exchange.times
 (default `%Y-%m-%d %H:%M:%S.%f %Z`, in `Exchange.timezone`, default UTC), e.g.
 `2025-03-14 22:01:05.123456 UTC`; ISO 8601 (`2025-03-14T23:01:05+01:00`) is read too.
 The file sits in a student's folder and its content came from the student's machine,
-so it is read as untrusted input: the link itself is never followed, only a regular
-file is read, at most 256 bytes. A time without a zone is UTC, as nbgrader reads it;
-a zone name that does not exist (such as `CEST`, which nbgrader writes in a Central
-European summer but is no zone) makes the time unknown rather than a guess.
+so it is read as every student byte is (pipeline/safe_read.py): no link followed, in
+the student's and assignment's folders either, only a regular file, at most 256 bytes.
+A time without a zone is UTC, as nbgrader reads it; a zone name that does not exist
+(such as `CEST`, which nbgrader writes in a Central European summer but is no zone)
+makes the time unknown rather than a guess.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from autograder.pipeline.safe_read import Refused, read_student_file
 
 TIMESTAMP_FILE = "timestamp.txt"
 MAX_BYTES = 256  # nbgrader writes about 30
@@ -33,34 +34,19 @@ class SubmissionTime:
 
 
 def read_submission_time(folder: Path) -> SubmissionTime:
-    """FOLDER/timestamp.txt, read without following links and bounded."""
+    """FOLDER/timestamp.txt, read as a student's file (pipeline/safe_read.py): no link
+    followed, a regular file only, bounded."""
     where = folder / TIMESTAMP_FILE
     try:
-        directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        data = read_student_file(where, limit=MAX_BYTES)
+    except Refused as exc:  # its first clause says what the entry is
+        return SubmissionTime(None, f"{where} was not read: {str(exc).split(';')[0]}; a link "
+                                    "is never followed, only a regular file is read")
     except OSError as exc:
-        return SubmissionTime(None, f"cannot open the submission folder {folder}: "
-                                    f"{exc.strerror}")
-    try:
-        # O_NOFOLLOW: a link is refused, not followed; O_NONBLOCK: a FIFO cannot hang us.
-        fd = os.open(TIMESTAMP_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK,
-                     dir_fd=directory)
-    except FileNotFoundError:
-        return SubmissionTime(None, f"no {TIMESTAMP_FILE} in {folder}")
-    except OSError as exc:
-        return SubmissionTime(None, f"{where} cannot be read ({exc.strerror}); a link is "
-                                    "never followed")
-    finally:
-        os.close(directory)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return SubmissionTime(None, f"{where} is not a regular file")
-        data = os.read(fd, MAX_BYTES + 1)
-    except OSError as exc:
-        return SubmissionTime(None, f"{where} cannot be read ({exc.strerror})")
-    finally:
-        os.close(fd)
-    if len(data) > MAX_BYTES:
-        return SubmissionTime(None, f"{where} is longer than {MAX_BYTES} bytes: not a time")
+        return SubmissionTime(None, f"{where} cannot be read ({exc.strerror or exc})")
+    if data is None:
+        return SubmissionTime(None, f"no {TIMESTAMP_FILE} in {folder}" if folder.is_dir() else
+                              f"cannot open the submission folder {folder}: no such folder")
     try:
         text = data.decode("utf-8")
         at, note = parse_timestamp(text)

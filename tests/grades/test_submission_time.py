@@ -80,12 +80,19 @@ def test_a_link_is_not_followed(tmp_path):
     (folder / "timestamp.txt").symlink_to(secret)
     got = read_submission_time(folder)
     assert got.at is None and "a link is never followed" in got.problem
+    # nor a student's folder that is a link (to a classmate's, say)
+    elsewhere = tmp_path / "elsewhere" / "gradient-descent"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "timestamp.txt").write_text("2025-03-14 22:01:05 UTC")
+    (tmp_path / "submitted" / "bob").symlink_to(elsewhere.parent)
+    got = read_submission_time(tmp_path / "submitted" / "bob" / "gradient-descent")
+    assert got.at is None and "symbolic link" in got.problem
 
 
 def test_a_fifo_or_folder_is_not_read(tmp_path):
     folder = _folder(tmp_path, None)
     os.mkfifo(folder / "timestamp.txt")  # opening it for reading would block
-    assert "not a regular file" in read_submission_time(folder).problem
+    assert "is a named pipe (FIFO)" in read_submission_time(folder).problem
     (folder / "timestamp.txt").unlink()
     (folder / "timestamp.txt").mkdir()
     assert read_submission_time(folder).at is None
@@ -93,7 +100,7 @@ def test_a_fifo_or_folder_is_not_read(tmp_path):
 
 def test_a_long_or_binary_file_is_refused(tmp_path):
     folder = _folder(tmp_path, "2025-03-14 22:01:05 UTC" + " " * MAX_BYTES)
-    assert "longer than 256 bytes" in read_submission_time(folder).problem
+    assert "more than the 256 bytes allowed" in read_submission_time(folder).problem
     (folder / "timestamp.txt").write_bytes(b"\xff\xfe2025")
     assert read_submission_time(folder).at is None
 
