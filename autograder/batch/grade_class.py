@@ -87,22 +87,8 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
             if refused and refused.get(job.student) else job
             for job in discover(course, submitted)]
     _check_chosen(students, jobs, submitted)
-    results: dict[tuple[str, str], SubmissionResult] = {}
-    todo, stale = [], []
-    carried: dict[ManualKey, ManualScore] = {}  # kept from OUT when no source is given
-    for job in jobs:
-        chosen = not students or job.student in students
-        before = earlier(out, job)
-        if before is not None and not chosen:
-            results[(job.student, job.assignment)] = before
-            if before.fingerprint != job.fingerprint:
-                stale.append(f"{job.student}/{job.assignment}")
-        elif before is not None and not force and before.fingerprint == job.fingerprint:
-            results[(job.student, job.assignment)] = before
-        elif chosen:
-            todo.append(job)
-            if manual_scores is None and before is not None:
-                carried.update(recorded_manual_scores(before))
+    plan = _resume(out, jobs, students, force)
+    results, todo, stale, carried = plan.results, plan.todo, plan.stale, plan.carried
     reused = sum(1 for student, _ in results if not students or student in students)
     # The zygote imports torch and fastai in its sandbox (seconds) while everything else
     # starts: first, and once for all grading processes.
@@ -151,6 +137,34 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         failed = write_class_reports(course, out, ordered, similar, failed)
     errors = [f"{r.student}/{r.assignment}/{error}" for r in ordered for error in r.kit_errors]
     return BatchResult(ordered, len(todo), reused, errors + failed, stale)
+
+
+@dataclass
+class _Plan:
+    results: dict[tuple[str, str], SubmissionResult]  # reused from OUT
+    todo: list[Job]  # to grade
+    stale: list[str]  # BatchResult.stale
+    carried: dict[ManualKey, ManualScore]  # the people's scores OUT records for TODO's
+
+
+def _resume(out: Path, jobs: list[Job], students: Collection[str], force: bool) -> _Plan:
+    """What OUT holds already: each job's earlier result is read once, and reused when it
+    graded the same inputs (or the job is not among STUDENTS); the others are to do."""
+    plan = _Plan({}, [], [], {})
+    for job in jobs:
+        chosen = not students or job.student in students
+        before = earlier(out, job)
+        if before is not None and not chosen:
+            plan.results[(job.student, job.assignment)] = before
+            if before.fingerprint != job.fingerprint:
+                plan.stale.append(f"{job.student}/{job.assignment}")
+        elif before is not None and not force and before.fingerprint == job.fingerprint:
+            plan.results[(job.student, job.assignment)] = before
+        elif chosen:
+            plan.todo.append(job)
+            if before is not None:  # without a source of manual scores, these stay
+                plan.carried.update(recorded_manual_scores(before))
+    return plan
 
 
 def _check_chosen(students: Collection[str], jobs: list[Job], submitted: Path) -> None:
