@@ -281,11 +281,18 @@ def _explain(path: Path, exc: ValidationError) -> str:
             lines.append(f"  - {where}: unknown key {key!r}; {fix}")
         elif err["type"] == "missing":
             lines.append(f"  - {where}: required key is missing; add it")
-        elif err["type"] == "value_error":  # our own validators' messages say it all
-            lines.append(f"  - {where}: {err['msg'].removeprefix('Value error, ')}")
         else:
-            lines.append(f"  - {where}: {err['msg']} (got {err.get('input')!r})")
+            lines.append(f"  - {where}: {error_message(err)}")
     return "\n".join(lines)
+
+
+def error_message(err: Any) -> str:
+    """One pydantic error (an item of ValidationError.errors()) in words: our own
+    validators' messages say it all; pydantic's get the value that was refused. The CSV
+    readers (csv_tables.py) word their errors with it too."""
+    if err["type"] == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    return f"{err['msg']} (got {err.get('input')!r})"
 
 
 class _DictOf:

@@ -24,7 +24,7 @@ from autograder.config import Assignment, Course
 from autograder.grades.graded import Graded
 from autograder.grades.late import ON_TIME, deadline, lateness, policy
 from autograder.grades.submission_time import read_submission_time
-from autograder.integrations.manual_scores import Key, ManualScore
+from autograder.integrations.manual_scores import ManualKey, ManualScore
 from autograder.results import NotebookStatus, SubmissionResult
 
 
@@ -63,7 +63,7 @@ class FinalGrade:
         return round(max(0.0, earned - self.penalty), 2)
 
 
-def final_grades(course: Course, graded: Graded, manual: Mapping[Key, ManualScore], *,
+def final_grades(course: Course, graded: Graded, manual: Mapping[ManualKey, ManualScore], *,
                  now: datetime, submitted: Path | None = None,
                  roster: Collection[str] = ()) -> tuple[list[FinalGrade], list[str]]:
     """One FinalGrade per student (graded, or in ROSTER) and assignment (graded for
@@ -96,7 +96,7 @@ def _possible(spec: Assignment) -> float:
 
 
 def _graded(course: Course, spec: Assignment, result: SubmissionResult,
-            manual: Mapping[Key, ManualScore], submitted: Path | None) -> FinalGrade:
+            manual: Mapping[ManualKey, ManualScore], submitted: Path | None) -> FinalGrade:
     student = result.student
     grade = FinalGrade(student, spec.name, Status.FINAL, _possible(spec))
     scores = {p.problem: p for p in result.problems}
@@ -108,7 +108,7 @@ def _graded(course: Course, spec: Assignment, result: SubmissionResult,
         graded_nb = notebooks.get(nb.file)
         for problem, points in ((g, p) for g, p in nb.problems.items() if p.manual):
             grade.has_manual = True
-            entered = manual.get((student, spec.name, problem))
+            entered = manual.get(ManualKey(student, spec.name, problem))
             if entered is not None:
                 manual_points += entered.points
             elif scores.get(problem) and scores[problem].points is not None:
@@ -185,7 +185,7 @@ def _not_collected(spec: Assignment, student: str, now: datetime,
     return grade
 
 
-def _unmatched(course: Course, manual: Mapping[Key, ManualScore], seen: set[tuple[str, str]],
+def _unmatched(course: Course, manual: Mapping[ManualKey, ManualScore], seen: set[tuple[str, str]],
                students: list[str]) -> list[str]:
     """Typos that would otherwise silently change nothing: an extension or a manual score
     for a student who is not in the class."""
