@@ -72,8 +72,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="nbgrader's submitted/ folder, for each timestamp.txt (default: the "
                         "folder each results.json was graded from)")
     p.add_argument("--roster", type=Path, metavar="ROSTER.csv",
-                   help="maps student ids to the LMS's: a `student` column and Canvas's "
-                        "Student, ID, SIS User ID, SIS Login ID, Section")
+                   help="Canvas's gradebook export, as Canvas writes it, with the kit's "
+                        "student ids in a column `student` (or the one --roster-id names)")
+    p.add_argument("--roster-id", default="student", metavar="COLUMN",
+                   help="the roster's column that holds the kit's student ids (default "
+                        "`student`; 'SIS Login ID' when Canvas's logins are those ids)")
     p.add_argument("--canvas", action="store_true",
                    help="also write OUT/canvas.csv in Canvas's gradebook import format")
 
@@ -266,7 +269,8 @@ def _grades(course: Course, args: argparse.Namespace) -> int:
     from autograder.grades.write import write_grades
 
     written = write_grades(course, args.out, manual_scores=args.gradebook or args.manual_scores,
-                           submitted=args.submitted, roster=args.roster, canvas=args.canvas)
+                           submitted=args.submitted, roster=args.roster, canvas=args.canvas,
+                           roster_id=args.roster_id)
     for warning in written.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if written.roster_report:

@@ -38,7 +38,7 @@ class Row(BaseModel):
     repeated_hint: ClassVar[str] = "keep one"  # what to do about a repeated row
 
     @classmethod
-    def skip(cls, cells: Mapping[str, str]) -> bool:
+    def skip(cls, cells: Mapping[str, str], context: Mapping[str, Any]) -> bool:
         """Whether a row (its stripped cells by column) is not data: blank by default."""
         return not any(cells.values())
 
@@ -106,7 +106,7 @@ def read_table(path: Path, model: type[R], *, context: Mapping[str, Any] | None 
         for cells in rows:
             number = rows.line_num
             by_column = {name: cell.strip() for name, cell in zip(header, cells) if name}
-            if model.skip(by_column):
+            if model.skip(by_column, context or {}):
                 continue
             row = _validated(model, by_column, context, f"{path}, line {number}")
             key = row.key()
