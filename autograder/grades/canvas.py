@@ -169,6 +169,8 @@ def roster_report(grades: list[FinalGrade], roster: list[RosterEntry]) -> list[s
             lines.append(f"{where}: in the roster without a submission, not due yet: blank")
         elif g.status == Status.PENDING:
             lines.append(f"{where}: manual score pending: blank")
+        elif g.status == Status.NEEDS_REVIEW:
+            lines.append(f"{where}: submission time needs review (see final.csv): blank")
         elif g.status == Status.ERROR:
             lines.append(f"{where}: {'; '.join(g.notes)}: blank")
     return lines
