@@ -21,6 +21,7 @@ from pathlib import Path
 from autograder.batch.jobs import Job, course_digest, fingerprint_of, read_submitted
 from autograder.config import Course, load_course
 from autograder.errors import CourseKitError
+from autograder.lateness.late_work import late_work_of
 from autograder.pipeline.safe_read import Refused
 from autograder.pipeline.submission import grade_submission
 from autograder.reports.submission import write_submission_reports
@@ -147,5 +148,5 @@ def run_on_dask(address: str, course: Course, jobs: list[Job], out: Path, seed: 
         for future in as_completed(futures):
             result = future.result()  # a kit error on a worker stops the batch here, loudly
             result.submitted = str(folders[future.key].absolute())
-            write_submission_reports(out, result)
+            write_submission_reports(out, result, late_work_of(course, result))
             yield result

@@ -28,9 +28,10 @@ from tqdm import tqdm
 from autograder.batch.jobs import Job, discover, earlier, finished, with_refusals
 from autograder.batch.local_runner import choose_runner
 from autograder.config import Course
+from autograder.lateness.late_work import late_work_of
 from autograder.pipeline.score import ManualKey, apply_manual_scores, recorded_manual_scores
 from autograder.reports.class_reports import write_class_reports
-from autograder.reports.submission import write_submission_reports
+from autograder.reports.submission import refresh_late_work, write_submission_reports
 from autograder.results import ManualScore, SubmissionResult
 from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
 from autograder.sandbox.pool import WorkerPool
@@ -116,7 +117,7 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
             if scores is not None:
                 for done in list(results.values()):
                     if apply_manual_scores(done, scores):
-                        write_submission_reports(out, done)
+                        write_submission_reports(out, done, late_work_of(course, done))
             else:
                 scores = carried
             runner = choose_runner(course, out, run_seed, workers=workers, unsafe=unsafe,
@@ -124,7 +125,7 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
                                    zygote=zygote.address if zygote else None, pool=pool)
             for result in runner(todo):
                 if apply_manual_scores(result, scores):
-                    write_submission_reports(out, result)
+                    write_submission_reports(out, result, late_work_of(course, result))
                 results[(result.student, result.assignment)] = result
                 bar.set_postfix_str(f"{result.student}: {result.total:g}/{result.possible:g}")
                 bar.update()
@@ -140,6 +141,7 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         except Exception as exc:  # a secondary pass: report it, never lose grades.csv
             similar = None
             failed.append(f"similarity check not completed: {type(exc).__name__}: {exc}")
+        refresh_late_work(course, out, ordered)  # course.yml's late work may have changed
         failed = write_class_reports(course, out, ordered, similar, failed)
     errors = [f"{r.student}/{r.assignment}/{error}" for r in ordered for error in r.kit_errors]
     return BatchResult(ordered, len(todo), reused, errors + failed, stale)

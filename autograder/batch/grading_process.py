@@ -27,6 +27,7 @@ import torch  # noqa: E402
 from autograder.batch.jobs import Job  # noqa: E402
 from autograder.config import Course, load_course  # noqa: E402
 from autograder.grading import make_tensor  # noqa: E402
+from autograder.lateness.late_work import late_work_of  # noqa: E402
 from autograder.pipeline.submission import grade_submission  # noqa: E402
 from autograder.reports import figures  # noqa: E402, F401  (feedback pages render figures)
 from autograder.reports.submission import write_submission_reports  # noqa: E402
@@ -125,5 +126,5 @@ def grade_job(job: Job, out: str, seed: int) -> SubmissionResult:
                               _state["sandbox"], dict(job.refused))
     result.fingerprint = job.fingerprint
     result.submitted = str(job.directory.absolute())
-    write_submission_reports(Path(out), result)
+    write_submission_reports(Path(out), result, late_work_of(course, result))
     return result
