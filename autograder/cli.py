@@ -80,6 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--canvas", action="store_true",
                    help="also write OUT/canvas.csv in Canvas's gradebook import format")
 
+    p = sub.add_parser("feedback", help="each student's feedback laid out as nbgrader's "
+                                        "feedback/<student>/<assignment>/<notebook>.html")
+    p.add_argument("out", type=Path, help="the --out folder of course autograde")
+    p.add_argument("--to", type=Path, required=True, metavar="DIR",
+                   help="where the pages go: the feedback/ folder of the nbgrader course "
+                        "directory, for `nbgrader release_feedback`")
+    p.add_argument("--student", action="append", default=[], metavar="ID",
+                   help="only this student's feedback (repeatable)")
+
     p = sub.add_parser("export", help="package an assignment for another platform")
     p.add_argument("platform", choices=["gradescope"])
     p.add_argument("assignment")
@@ -246,6 +255,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "grades":
         return _grades(course, args)
+    if args.command == "feedback":
+        return _feedback(course, args)
     if args.command == "audit":
         from autograder.audit.report import console_report, write_audit_reports
         from autograder.audit.run import audit
@@ -280,6 +291,28 @@ def _grades(course: Course, args: argparse.Namespace) -> int:
     counts = ", ".join(f"{n} {status}" for status, n in written.counts().items() if n)
     print(f"{len(written.grades)} row(s) in final.csv: {counts}")
     print("wrote " + ", ".join(str(f) for f in written.files))
+    return 0
+
+
+def _feedback(course: Course, args: argparse.Namespace) -> int:
+    from autograder.grades.feedback import write_feedback
+
+    written = write_feedback(course, args.out, args.to, args.student)
+    print(f"wrote {len(written.pages)} page(s) of {written.submissions} submission(s) into "
+          f"{args.to}/<student>/<assignment>/; release them from the nbgrader course "
+          "directory whose feedback/ that is:")
+    for assignment in written.assignments:
+        left = written.not_releasable.get(assignment, [])
+        exclude = f" --CourseDirectory.student_id_exclude={','.join(left)}" if left else ""
+        print(f"  nbgrader release_feedback {assignment}{exclude}")
+        if left:
+            print(f"{assignment}: {', '.join(left)} did not submit through `nbgrader submit` "
+                  "(no timestamp.txt and submission_secret.txt), so nbgrader cannot release "
+                  "their pages: hand those out otherwise", file=sys.stderr)
+    if written.failed:
+        print("not written, their results cannot be read:\n" + "\n".join(written.failed),
+              file=sys.stderr)
+        return 2
     return 0
 
 

@@ -23,9 +23,13 @@ def write_submission_reports(out: Path, result: SubmissionResult,
                  json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
 
 
-def render_feedback(result: SubmissionResult, late: LateWork | None = None) -> str:
+def render_feedback(result: SubmissionResult, late: LateWork | None = None, *,
+                    whole: SubmissionResult | None = None) -> str:
+    """RESULT's feedback page; WHOLE: the assignment's result when RESULT holds one of
+    its notebooks (course feedback), for the late work, which is the assignment's."""
     return templates.get_template("feedback.html").render(
-        r=result, figures=feedback_figures(result), late_block=late_work_block(result, late))
+        r=result, figures=feedback_figures(result),
+        late_block=late_work_block(whole or result, late))
 
 
 def late_work_block(result: SubmissionResult, late: LateWork | None) -> Markup:

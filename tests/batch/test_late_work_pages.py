@@ -47,7 +47,8 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def test_a_late_student_sees_time_hours_late_and_penalty(tmp_path):
+def test_a_late_student_sees_time_hours_late_and_penalty_and_unknown_times_need_review(
+        tmp_path):
     course, submitted, out = _course(tmp_path / "course"), _class(tmp_path), tmp_path / "out"
     grade(course, submitted, out)
     dan = _text((out / "dan" / ASSIGNMENT / "feedback.html").read_text())
@@ -76,10 +77,7 @@ def test_a_late_student_sees_time_hours_late_and_penalty(tmp_path):
     assert final["dan"]["hours_late"] == "3.2"
     assert final["erin"]["status"] == final["frank"]["status"] == "needs review"
 
-
-def test_a_time_that_cannot_be_known_needs_review_and_tells_students_no_paths(tmp_path):
-    course, submitted, out = _course(tmp_path / "course"), _class(tmp_path), tmp_path / "out"
-    grade(course, submitted, out)
+    # A time that cannot be known: the students are told so, without a path or a file name.
     for student, why in [("erin", "has no time zone"), ("frank", "could not be read")]:
         page = (out / student / ASSIGNMENT / "feedback.html").read_text()
         words = _text(page)
