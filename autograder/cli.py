@@ -44,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
                                        "nbgrader's autograded/ notebooks for its formgrader; "
                                        "scores entered there come back on the next run")
     p.add_argument("--nbgrader-dir", type=Path,
-                   help="nbgrader course directory that gets autograded/<student>/"
-                        "<assignment>/ for the formgrader (default: the --gradebook file's "
-                        "folder)")
+                   help="nbgrader course directory (with source/<assignment>/) that gets "
+                        "autograded/<student>/<assignment>/ and that the formgrader serves "
+                        "(default: the course directory, wherever the gradebook is)")
     p.add_argument("--manual-scores",
                    help="the scores people gave the manually graded problems: a CSV "
                         "(student,assignment,problem,points,comment) or an nbgrader "
@@ -158,6 +158,21 @@ def _manual_scores_reader(course: Course, args: argparse.Namespace) -> Callable[
     return read
 
 
+def _formgrader_layout(course: Course, args: argparse.Namespace) -> Path | None:
+    """The nbgrader course directory for --gradebook's autograded/ and formgrader, checked
+    before grading: a location the formgrader cannot serve is refused, not discovered
+    after the class is graded."""
+    from autograder.integrations.gradebook import nbgrader_root, submitted_directory
+
+    if not args.submitted.is_dir():
+        return None  # autograde says what is wrong with it
+    names = {a.name for a in course.assignments}
+    found = {p.name for p in args.submitted.glob("*/*") if p.name in names and p.is_dir()}
+    root = nbgrader_root(course, args.nbgrader_dir, sorted(found))
+    submitted_directory(root, args.submitted)
+    return root
+
+
 # Packages of the optional extras (pyproject.toml), by the extra that installs them.
 _EXTRAS = {"nbgrader": "instructor", "nbclient": "instructor", "nbconvert": "instructor",
            "jupyter_client": "instructor", "dask": "cluster", "distributed": "cluster"}
@@ -198,6 +213,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.nbgrader_dir and not args.gradebook:
             raise CourseKitError("--nbgrader-dir says where nbgrader's autograded/ notebooks go "
                                  "for the formgrader; it needs --gradebook")
+        nbgrader_dir = _formgrader_layout(course, args) if args.gradebook else None
         previous, seed = None, args.seed
         if args.compare:
             from autograder.grades.compare import previous_seed
@@ -226,9 +242,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
             try:  # a secondary pass: grades.csv is written already, whatever happens here
                 root, not_written = write_gradebook(course, batch.results, args.gradebook,
-                                                    args.submitted, args.nbgrader_dir)
+                                                    args.submitted, nbgrader_dir)
                 failed += not_written
-                formgrader = formgrader_command(args.gradebook, root) if root else None
+                formgrader = formgrader_command(args.gradebook, root, args.submitted) \
+                    if root else None
             except Exception as exc:
                 failed.append(f"gradebook {args.gradebook} not written: "
                               f"{type(exc).__name__}: {exc}")
