@@ -64,7 +64,7 @@ def test_a_late_student_sees_time_hours_late_and_penalty_and_unknown_times_need_
 
     # The instructor's page: dan late, erin and frank to review, ada on time.
     summary = _text((out / "summary.html").read_text())
-    assert "Late work 1 submission(s) on time; 2 need(s) review" in summary
+    assert "Late work 1 submission(s) on time, not listed; 2 need(s) review" in summary
     assert "dan 2025-03-15 03:11:00+01:00 2025-03-14 23:59:00+01:00 3.2 1.2 late" in summary
     assert re.search(r"erin needs review .* has no time zone; correct it", summary)
     assert "frank needs review" in summary and "is not a time like" in summary
