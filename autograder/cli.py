@@ -43,9 +43,9 @@ def main(argv: list[str] | None = None) -> int:
                                        "nbgrader's autograded/ notebooks for its formgrader; "
                                        "scores entered there come back on the next run")
     p.add_argument("--nbgrader-dir", type=Path,
-                   help="nbgrader course directory that gets autograded/<student>/"
-                        "<assignment>/ for the formgrader (default: the --gradebook file's "
-                        "folder)")
+                   help="nbgrader course directory (with source/<assignment>/) that gets "
+                        "autograded/<student>/<assignment>/ and that the formgrader serves "
+                        "(default: the course directory, wherever the gradebook is)")
     p.add_argument("--manual-scores",
                    help="the scores people gave the manually graded problems: a CSV "
                         "(student,assignment,problem,points,comment) or an nbgrader "
@@ -71,10 +71,22 @@ def main(argv: list[str] | None = None) -> int:
                    help="nbgrader's submitted/ folder, for each timestamp.txt (default: the "
                         "folder each results.json was graded from)")
     p.add_argument("--roster", type=Path, metavar="ROSTER.csv",
-                   help="maps student ids to the LMS's: a `student` column and Canvas's "
-                        "Student, ID, SIS User ID, SIS Login ID, Section")
+                   help="Canvas's gradebook export, as Canvas writes it, with the kit's "
+                        "student ids in a column `student` (or the one --roster-id names)")
+    p.add_argument("--roster-id", default="student", metavar="COLUMN",
+                   help="the roster's column that holds the kit's student ids (default "
+                        "`student`; 'SIS Login ID' when Canvas's logins are those ids)")
     p.add_argument("--canvas", action="store_true",
                    help="also write OUT/canvas.csv in Canvas's gradebook import format")
+
+    p = sub.add_parser("feedback", help="each student's feedback laid out as nbgrader's "
+                                        "feedback/<student>/<assignment>/<notebook>.html")
+    p.add_argument("out", type=Path, help="the --out folder of course autograde")
+    p.add_argument("--to", type=Path, required=True, metavar="DIR",
+                   help="where the pages go: the feedback/ folder of the nbgrader course "
+                        "directory, for `nbgrader release_feedback`")
+    p.add_argument("--student", action="append", default=[], metavar="ID",
+                   help="only this student's feedback (repeatable)")
 
     p = sub.add_parser("export", help="package an assignment for another platform")
     p.add_argument("platform", choices=["gradescope"])
@@ -163,6 +175,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _autograde(course, args)
     if args.command == "grades":
         return _grades(course, args)
+    if args.command == "feedback":
+        return _feedback(course, args)
     if args.command == "audit":
         from autograder.audit.report import console_report, write_audit_reports
         from autograder.audit.run import audit
@@ -217,7 +231,8 @@ def _grades(course: Course, args: argparse.Namespace) -> int:
     from autograder.grades.write import write_grades
 
     written = write_grades(course, args.out, manual_scores=args.gradebook or args.manual_scores,
-                           submitted=args.submitted, roster=args.roster, canvas=args.canvas)
+                           submitted=args.submitted, roster=args.roster, canvas=args.canvas,
+                           roster_id=args.roster_id)
     for warning in written.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if written.roster_report:
@@ -227,6 +242,28 @@ def _grades(course: Course, args: argparse.Namespace) -> int:
     counts = ", ".join(f"{n} {status}" for status, n in written.counts().items() if n)
     print(f"{len(written.grades)} row(s) in final.csv: {counts}")
     print("wrote " + ", ".join(str(f) for f in written.files))
+    return 0
+
+
+def _feedback(course: Course, args: argparse.Namespace) -> int:
+    from autograder.grades.feedback import write_feedback
+
+    written = write_feedback(course, args.out, args.to, args.student)
+    print(f"wrote {len(written.pages)} page(s) of {written.submissions} submission(s) into "
+          f"{args.to}/<student>/<assignment>/; release them from the nbgrader course "
+          "directory whose feedback/ that is:")
+    for assignment in written.assignments:
+        left = written.not_releasable.get(assignment, [])
+        exclude = f" --CourseDirectory.student_id_exclude={','.join(left)}" if left else ""
+        print(f"  nbgrader release_feedback {assignment}{exclude}")
+        if left:
+            print(f"{assignment}: {', '.join(left)} did not submit through `nbgrader submit` "
+                  "(no timestamp.txt and submission_secret.txt), so nbgrader cannot release "
+                  "their pages: hand those out otherwise", file=sys.stderr)
+    if written.failed:
+        print("not written, their results cannot be read:\n" + "\n".join(written.failed),
+              file=sys.stderr)
+        return 2
     return 0
 
 

@@ -31,9 +31,10 @@ from tqdm import tqdm
 from autograder.batch.jobs import Job, discover, earlier, with_refusals
 from autograder.batch.local_runner import choose_runner
 from autograder.config import Course
+from autograder.lateness.late_work import late_work_of
 from autograder.pipeline.score import ManualKey, apply_manual_scores, recorded_manual_scores
 from autograder.reports.class_reports import write_class_reports
-from autograder.reports.submission import write_submission_reports
+from autograder.reports.submission import refresh_late_work, write_submission_reports
 from autograder.results import ManualScore, SubmissionResult
 from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
 from autograder.sandbox.pool import WorkerPool
@@ -121,7 +122,7 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
                                         f"{result.possible:g}")
                     bar.update()
                 # The one place a submission's reports are written, as it arrives.
-                write_submission_reports(out, result)
+                write_submission_reports(out, result, late_work_of(course, result))
         finally:
             if zygote:
                 zygote.close()
@@ -134,6 +135,7 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         except Exception as exc:  # a secondary pass: report it, never lose grades.csv
             similar = None
             failed.append(f"similarity check not completed: {type(exc).__name__}: {exc}")
+        refresh_late_work(course, out, ordered)  # course.yml's late work may have changed
         failed = write_class_reports(course, out, ordered, similar, failed)
     errors = [f"{r.student}/{r.assignment}/{error}" for r in ordered for error in r.kit_errors]
     return BatchResult(ordered, len(todo), reused, errors + failed, stale)

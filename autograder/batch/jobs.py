@@ -56,7 +56,8 @@ def discover(course: Course, submitted: Path) -> list[Job]:
 
 # course.yml's late work (due times, late policy, extensions) decides final grades, not
 # what a submission earns: granting an extension must not regrade the class.
-_NOT_GRADING = {"late": True, "assignments": {"__all__": {"due", "late", "extensions"}}}
+_NOT_GRADING = {"late": True, "timestamps": True,
+                "assignments": {"__all__": {"due", "late", "extensions", "submitted_at"}}}
 
 
 def course_digest(course: Course, assignment: str) -> hashlib._Hash:

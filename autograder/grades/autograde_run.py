@@ -42,6 +42,8 @@ def run_autograde(course: Course, submitted: Path, out: Path, *, seed: int | Non
     if nbgrader_dir and not gradebook:
         raise CourseKitError("--nbgrader-dir says where nbgrader's autograded/ notebooks go "
                              "for the formgrader; it needs --gradebook")
+    if gradebook:  # a location the formgrader cannot serve is refused before grading
+        nbgrader_dir = formgrader_layout(course, submitted, nbgrader_dir)
     previous = None
     if compare is not None:
         if gradebook:
@@ -79,7 +81,7 @@ def _publish(course: Course, run: AutogradeRun, gradebook: str, submitted: Path,
         run.failed.append(f"gradebook {gradebook} not written: {type(exc).__name__}: {exc}")
         return None
     run.failed += not_written
-    return formgrader_command(gradebook, root) if root else None
+    return formgrader_command(gradebook, root, submitted) if root else None
 
 
 def manual_scores_reader(course: Course, manual_scores: str | None, gradebook: str | None
@@ -101,3 +103,19 @@ def manual_scores_reader(course: Course, manual_scores: str | None, gradebook: s
         return read_manual_scores(course, source)
 
     return read
+
+
+def formgrader_layout(course: Course, submitted: Path, nbgrader_dir: Path | None
+                      ) -> Path | None:
+    """The nbgrader course directory for --gradebook's autograded/ and formgrader, checked
+    before grading: a location the formgrader cannot serve is refused, not discovered
+    after the class is graded."""
+    from autograder.integrations.gradebook import nbgrader_root, submitted_directory
+
+    if not submitted.is_dir():
+        return None  # autograde says what is wrong with it
+    names = {a.name for a in course.assignments}
+    found = {p.name for p in submitted.glob("*/*") if p.name in names and p.is_dir()}
+    root = nbgrader_root(course, nbgrader_dir, sorted(found))
+    submitted_directory(root, submitted)
+    return root

@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from autograder.grades.submission_time import MAX_BYTES, parse_timestamp, read_submission_time
+from autograder.lateness.submission_time import (
+    MAX_BYTES,
+    Unknown,
+    parse_timestamp,
+    read_submission_time,
+)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -24,20 +29,24 @@ from autograder.grades.submission_time import MAX_BYTES, parse_timestamp, read_s
     ("2025-03-14T22:01:05Z", datetime(2025, 3, 14, 22, 1, 5, tzinfo=UTC)),
 ])
 def test_nbgrader_and_iso_timestamps_are_read(text, expected):
-    at, note = parse_timestamp(text)
-    assert at == expected and note == ""
+    assert parse_timestamp(text) == expected
 
 
-def test_a_time_without_zone_is_utc_as_nbgrader_reads_it():
-    at, note = parse_timestamp("2025-03-14 22:01:05.123456")
-    assert at == datetime(2025, 3, 14, 22, 1, 5, 123456, tzinfo=UTC)
-    assert "read as UTC" in note
+def test_a_time_without_zone_is_a_clock_reading_not_an_instant(tmp_path):
+    """nbgrader would read it as UTC; the course's `timestamps.no_zone` decides
+    (late_work.py), so the file reader keeps the clock reading and says why."""
+    assert parse_timestamp("2025-03-14 22:01:05.123456") == \
+        datetime(2025, 3, 14, 22, 1, 5, 123456)
+    got = read_submission_time(_folder(tmp_path, "2025-03-14T22:01:05"))
+    assert got.at is None and got.unknown == Unknown.NO_ZONE
+    assert got.clock == datetime(2025, 3, 14, 22, 1, 5)
+    assert got.problem.endswith("timestamp.txt: 2025-03-14 22:01:05 has no time zone")
 
 
 def test_the_abbreviation_tells_which_repeated_hour_is_meant():
     # CET's clocks go back at 03:00 CEST on 2025-10-26: 02:30 happens at 00:30 and 01:30 UTC.
-    assert parse_timestamp("2025-10-26 02:30:00 CET")[0] == datetime(2025, 10, 26, 1, 30,
-                                                                     tzinfo=UTC)
+    assert parse_timestamp("2025-10-26 02:30:00 CET") == datetime(2025, 10, 26, 1, 30,
+                                                                  tzinfo=UTC)
 
 
 @pytest.mark.parametrize("text, words", [
@@ -68,7 +77,8 @@ def test_the_file_in_a_submission_folder_is_read(tmp_path):
 
 
 def test_a_missing_file_or_folder_is_unknown_with_the_reason(tmp_path):
-    assert "no timestamp.txt in" in read_submission_time(_folder(tmp_path, None)).problem
+    missing = read_submission_time(_folder(tmp_path, None))
+    assert "no timestamp.txt in" in missing.problem and missing.unknown == Unknown.MISSING
     got = read_submission_time(tmp_path / "nowhere")
     assert got.at is None and "cannot open the submission folder" in got.problem
 
@@ -106,6 +116,6 @@ def test_a_long_or_binary_file_is_refused(tmp_path):
 
 
 def test_a_fixed_offset_keeps_its_zone():
-    at, _ = parse_timestamp("2025-03-14 23:01:05 -05:30")
+    at = parse_timestamp("2025-03-14 23:01:05 -05:30")
     assert at.utcoffset() == -timedelta(hours=5, minutes=30)
     assert at.tzinfo == timezone(-timedelta(hours=5, minutes=30))
