@@ -15,6 +15,7 @@ from typing import Any
 from autograder.config import Course, Notebook
 from autograder.notebook_cells import read
 from autograder.pipeline.answers import written_answers
+from autograder.pipeline.budgets import reference_budgets
 from autograder.pipeline.execute import execute
 from autograder.pipeline.grade import GraderError, grader_file, run_graders
 from autograder.pipeline.load import Loaded, load_submission
@@ -95,7 +96,9 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
         source = course.source_notebook(assignment, spec.file)
         notebook, result.changes = restore(loaded.notebook, _source(source))
         answers = written_answers(notebook, _release(course, assignment, spec), spec)
-        execution = execute(notebook, pool, course.limits)
+        budgets = reference_budgets(course, assignment, spec, pool, seed) \
+            if pool.measure_reference else None
+        execution = execute(notebook, pool, course.limits, budgets)
         result.cells = execution.outcomes
         tests = grader_file(course.path("graders"), assignment, spec.stem)
         result.tests = run_graders(tests, execution.call, seed, result.artifacts,
