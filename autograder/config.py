@@ -215,8 +215,8 @@ class Limits(_Strict):
     notebook_seconds: float = Field(default=180, gt=0)
     # CPU budgets (pipeline/budgets.py): this many times the reference solution's CPU time,
     # never less than cpu_floor_seconds for a call (cell_seconds for executing a notebook).
-    cpu_multiple: float = Field(default=10, ge=1)
-    cpu_floor_seconds: float = Field(default=2, gt=0)
+    cpu_multiple: float = Field(default=20, ge=1)
+    cpu_floor_seconds: float = Field(default=5, gt=0)
     memory_mb: int = Field(default=3072, ge=256)
     processes: int = Field(default=256, ge=16)
     file_size_mb: int = Field(default=64, ge=1)

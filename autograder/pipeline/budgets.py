@@ -44,6 +44,7 @@ class Budgets:
     calls: Mapping[str, float] = field(default_factory=dict)
     measured: bool = False  # derived from the reference's cost (else course.yml's seconds)
     rule: str = ""  # how, in words: " (10 times what the reference solution needs, ...)"
+    costs: Mapping[str, float] = field(default_factory=dict)  # the reference's, measured
 
     @classmethod
     def fixed(cls, limits: Limits) -> Budgets:
@@ -68,7 +69,8 @@ class Budgets:
                           for name, cost in sorted(calls.items())},
                    measured=True,
                    rule=f" ({limits.cpu_multiple:g} times what the reference solution needs, "
-                        f"at least {limits.cpu_floor_seconds:g} s)")
+                        f"at least {limits.cpu_floor_seconds:g} s)",
+                   costs={**calls, "(a cell)": cell, "(the notebook)": notebook})
 
     def call(self, name: str) -> float:
         return self.calls.get(name, self.default_call)

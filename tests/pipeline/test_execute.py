@@ -11,7 +11,8 @@ from autograder.pipeline.budgets import RETRY_FACTOR, Budgets
 from autograder.pipeline.execute import MAX_RESTARTS, execute
 from autograder.sandbox.fake import FakeSandbox, crashes, hangs, ok, raises, returns, sleeps
 
-LIMITS = Limits(call_seconds=5, cell_seconds=10, notebook_seconds=30)
+LIMITS = Limits(call_seconds=5, cell_seconds=10, notebook_seconds=30, cpu_multiple=10,
+                cpu_floor_seconds=2)
 DEF_F = "def f(x):\n    return x + 1"
 DEF_G = "def g(x):\n    return 2 * x"
 
