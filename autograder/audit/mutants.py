@@ -75,6 +75,8 @@ FAMILIES = {
     "boundary (off by one)": "range and slice bounds off by one, a slice bound removed (SIR; "
                              "MutPy)",
     "gradient context removal": "with torch.no_grad(): removed (autograd-specific)",
+    "in-place operation": "an argument changed in place: x ** 2 to x.pow_(2), a - b to "
+                          "a.sub_(b) (PyTorch-specific; tests that inputs are not mutated)",
 }
 
 _ARITH = {ast.Add: [ast.Sub], ast.Sub: [ast.Add], ast.Mult: [ast.Div, ast.Add],
@@ -319,6 +321,28 @@ def _is_number(value: ast.expr) -> bool:
         or isinstance(value.func, ast.Name) and value.func.id in _NUMBER_CALLS)
 
 
+_IN_PLACE = {ast.Add: "add_", ast.Sub: "sub_", ast.Mult: "mul_", ast.Div: "div_",
+             ast.Pow: "pow_"}
+
+
+def _in_place(node: ast.AST, fn: ast.FunctionDef) -> Iterator[Proposal]:
+    """`x ** 2` to `x.pow_(2)` where x is an argument of the function: the caller's tensor
+    is changed (the mistake the contracts' "inputs are not mutated" checks are for)."""
+    # Not the arguments that are numbers: one with a number as its default (noise=0.1), or
+    # a factor of a gradient (lr * params.grad): x.mul_ of a float is a crash, not a slip.
+    args = fn.args.args
+    defaults = dict(zip([a.arg for a in args][len(args) - len(fn.args.defaults):],
+                        fn.args.defaults))
+    tensors = {a.arg for a in args if not isinstance(defaults.get(a.arg), ast.Constant)}
+    if isinstance(node, ast.BinOp) and type(node.op) in _IN_PLACE \
+            and isinstance(node.left, ast.Name) and node.left.id in tensors \
+            and not (isinstance(node.right, ast.Attribute) and node.right.attr == "grad"):
+        method = _IN_PLACE[type(node.op)]
+        yield f"{method} in place", ast.Call(
+            ast.Attribute(ast.Name(node.left.id, ast.Load()), method, ast.Load()),
+            [copy.deepcopy(node.right)], [])
+
+
 def _slice_bounds(node: ast.AST, fn: ast.FunctionDef) -> Iterator[Proposal]:
     if isinstance(node, ast.Slice):
         for bound in ("lower", "upper"):
@@ -330,7 +354,7 @@ def _slice_bounds(node: ast.AST, fn: ast.FunctionDef) -> Iterator[Proposal]:
 
 OPERATORS: tuple[Callable[[ast.AST, ast.FunctionDef], Iterator[Proposal]], ...] = (
     _arith, _augmented, _compare, _logic, _negate, _constant, _strings, _methods, _ranges,
-    _slice_bounds, _break_continue, _loops, _wrap, _statements)
+    _slice_bounds, _break_continue, _loops, _wrap, _in_place, _statements)
 
 # The family of a mutant, from the words of its description (before the change itself).
 _FAMILY_OF = {
@@ -355,6 +379,8 @@ def family(description: str, replacement: ast.AST | None = None) -> str:
         return _FAMILY_OF[description]
     if description.startswith("wrapped in "):
         return "expression wrapping"
+    if description.endswith("_ in place"):
+        return "in-place operation"
     if description == "constant changed":
         return "boolean replacement" if isinstance(replacement, ast.Constant) \
             and isinstance(replacement.value, bool) else "number replacement"

@@ -85,6 +85,7 @@ LOOPS = '''def g(xs, tol):
     (".detach() removed: return z.mean().detach() -> return z.mean()", "call changes"),
     ("mean for sum: return z.mean().detach() -> return z.sum().detach()", "call changes"),
     ("the input returned: return z.mean().detach() -> return x", "return value replacement"),
+    ("add_ in place: z = x + y * 2 -> z = x.add_(y * 2)", "in-place operation"),
 ])
 def test_each_mutant_carries_its_operator_family(expected, family):
     made = {m.id: m.family for m in mutants_of("f", SMALL)}
