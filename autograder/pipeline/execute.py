@@ -41,6 +41,7 @@ class Execution:
     worker: WorkerChannel | None = None
     bad: set[int] = field(default_factory=set)  # cells that hung or killed a worker
     restarts: int = 0
+    retries: int = 0  # second tries of calls stopped by the wall clock alone (not restarts)
     broken: dict[str, Exception] = field(default_factory=dict)  # function -> why
     budgets: Budgets | None = None  # CPU budgets (None: course.yml's seconds, in CPU time)
     cell_cpu: list[float] = field(default_factory=list)  # CPU seconds of each cell run
@@ -121,7 +122,8 @@ class Execution:
             except WallTimeout:
                 # Only the wall clock ran out, within the CPU budget: perhaps the machine's
                 # load. Once more on a fresh worker, with more time, before it costs anything.
-                return self._call_once(name, args, kwargs, reference, wall * RETRY_FACTOR)
+                return self._call_once(name, args, kwargs, reference, wall * RETRY_FACTOR,
+                                       retry=True)
         except WallTimeout:
             self.broken[name] = CallTimeout(
                 f"{name}() did not return within {wall:g} s, nor within {wall * RETRY_FACTOR:g} s "
@@ -138,10 +140,13 @@ class Execution:
             raise
 
     def _call_once(self, name: str, args: tuple, kwargs: dict,
-                   reference: dict[str, Any] | None, wall: float) -> CallReply:
+                   reference: dict[str, Any] | None, wall: float, retry: bool = False
+                   ) -> CallReply:
         assert self.budgets is not None
         if self.worker is None or not self.worker.alive():
-            self._replay()
+            # A second try is no restart: on a loaded machine every function may need one,
+            # and MAX_RESTARTS must not turn the load into "crashed too many times".
+            self._replay(counted=not retry)
         assert self.worker is not None
         self._calls += 1
         try:
@@ -153,12 +158,15 @@ class Execution:
             self.worker = None  # the next call replays the notebook on a new worker
             raise
 
-    def _replay(self) -> None:
-        if self.restarts >= MAX_RESTARTS:
+    def _replay(self, counted: bool = True) -> None:
+        if counted and self.restarts >= MAX_RESTARTS:
             raise WorkerCrashed("the notebook crashed its worker too many times; "
                                 "remaining calls were not attempted")
         assert self.budgets is not None
-        self.restarts += 1
+        if counted:
+            self.restarts += 1
+        else:
+            self.retries += 1
         self.worker = self.pool.take()
         todo = [i for i in range(len(self.sources)) if i not in self.bad]
         # The cells replayed ran within their limits once: the wall clock as on a retry.

@@ -201,7 +201,19 @@ def test_a_call_slow_only_by_the_wall_clock_on_a_loaded_machine_is_retried_and_p
     assert reply.value == 1 and reply.cpu == 1.5
     assert fake.calls_made == ["f", "f"] and len(fake.workers) == 2
     assert execution.broken == {}
+    assert (execution.restarts, execution.retries) == (0, 1)  # a second try, no restart
     assert execution.call("f", (), {}).value == 1  # and it is called again as usual
+
+
+def test_second_tries_on_a_loaded_machine_never_use_up_the_restarts():
+    # Every function slowed past the wall clock once: each gets its second try, however
+    # many there are, and none is lost to "crashed its worker too many times".
+    names = [f"f{i}" for i in range(MAX_RESTARTS + 3)]
+    fake = FakeSandbox(calls={n: returns(1, seconds=1.5) for n in names}, load=5)
+    execution = execute(notebook(*(f"def {n}(): pass" for n in names)), fake.pool(), LIMITS,
+                        MEASURED)
+    assert all(execution.call(n, (), {}).value == 1 for n in names)
+    assert (execution.restarts, execution.retries) == (0, len(names))
 
 
 def test_a_sleeping_call_is_caught_by_the_wall_clock_after_one_retry():
