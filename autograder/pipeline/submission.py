@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from autograder.config import Course, Notebook
 from autograder.notebook_cells import read
 from autograder.pipeline.answers import written_answers
+from autograder.pipeline.budgets import Budgets, reference_budgets
 from autograder.pipeline.execute import Execution, execute
 from autograder.pipeline.grade import GraderError, grader_file, run_graders
 from autograder.pipeline.load import Loaded, load_submission
@@ -89,14 +90,15 @@ class Executed(NamedTuple):
 
 
 def execute_restored(course: Course, assignment: str, spec: Notebook, notebook: Any,
-                     pool: WorkerPool, before: Callable[[Any], None] | None = None
-                     ) -> Executed:
+                     pool: WorkerPool, before: Callable[[Any], None] | None = None,
+                     budgets: Budgets | None = None) -> Executed:
     """NOTEBOOK restored against its source and executed in a worker of POOL. BEFORE
-    (the restored notebook) runs first: what it reads is kept when the execution fails."""
+    (the restored notebook) runs first: what it reads is kept when the execution fails.
+    BUDGETS: the CPU budgets measured from the reference (None: course.yml's)."""
     restored, changes = restore(notebook, _source(course.source_notebook(assignment, spec.file)))
     if before is not None:
         before(restored)
-    return Executed(restored, changes, execute(restored, pool, course.limits))
+    return Executed(restored, changes, execute(restored, pool, course.limits, budgets))
 
 
 def grade_execution(course: Course, assignment: str, spec: Notebook,
@@ -134,8 +136,11 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
             nonlocal answers
             answers = written_answers(restored, release, spec)
 
+        budgets = reference_budgets(course, assignment, spec, pool, seed) \
+            if pool.measure_reference else None
         _, result.changes, execution = execute_restored(course, assignment, spec,
-                                                        loaded.notebook, pool, read_answers)
+                                                        loaded.notebook, pool, read_answers,
+                                                        budgets)
         result.cells = execution.outcomes
         result.tests, result.problems = grade_execution(
             course, assignment, spec, execution.call, seed, answers=answers,
