@@ -10,24 +10,22 @@ the wall clock alone is retried once with RETRY_FACTOR times the time before it 
 anything (pipeline/execute.py).
 
 The reference is measured by grading the source notebook with the hidden graders once
-per grading process and notebook (`reference_budgets`), the first time a submission of
+per grading process and notebook (`reference_budgets` in pipeline/submission.py, which wires
+execute and grade), the first time a submission of
 that notebook is graded. Where there is no source notebook (a course shipped without
 it), the budgets are the fixed seconds of course.yml, in CPU time.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from autograder.config import Limits
 
 if TYPE_CHECKING:
-    from autograder.config import Course, Notebook
-    from autograder.sandbox.pool import WorkerPool
+    pass
 
 RETRY_FACTOR = 2.0  # a run stopped by the wall clock alone gets this much more time, once
 WALL_PER_CPU = 3.0  # course.yml's seconds are wall clock; a third of them is CPU time
@@ -89,48 +87,3 @@ class Budgets:
         """The budget of a call of NAME in words, for feedback."""
         return f"{self.call(name):.3g} s{self.rule if name in self.calls else ''}"
 
-
-# ------------------------------------------------------------------ measuring the reference
-_MEASURED: dict[tuple[str, str, str], Budgets] = {}
-
-
-def reference_budgets(course: Course, assignment: str, spec: Notebook, pool: WorkerPool,
-                      seed: int) -> Budgets:
-    """SPEC's budgets, from its reference solution graded once in this process on POOL
-    (cached: the same machine, the same run). Without a source notebook: the fixed ones."""
-    key = (str(course.root), assignment, spec.file)
-    if key not in _MEASURED:
-        source = course.source_notebook(assignment, spec.file)
-        _MEASURED[key] = (measure(course, assignment, spec, source, pool, seed)
-                          if source.is_file() else Budgets.fixed(course.limits))
-    return _MEASURED[key]
-
-
-def measure(course: Course, assignment: str, spec: Notebook, source: Path, pool: WorkerPool,
-            seed: int) -> Budgets:
-    """Execute the SOURCE notebook and run the hidden graders on it, recording the CPU
-    time of its cells and of each call; the budgets follow from those costs."""
-    from autograder.notebook_cells import read
-    from autograder.pipeline.execute import execute
-    from autograder.pipeline.grade import grader_file, run_graders
-    from autograder.pipeline.restore import restore
-    from autograder.pipeline.submission import references_of
-
-    reference = read(source)
-    notebook, _ = restore(copy.deepcopy(reference), reference)
-    generous = Budgets.fixed(course.limits)
-    execution = execute(notebook, pool, course.limits, generous)
-    costs: dict[str, float] = {}
-
-    def recording(name: str, args: tuple, kwargs: dict, **lend: Any) -> Any:
-        reply = execution.call(name, args, kwargs, **lend)
-        costs[name] = max(costs.get(name, 0.0), reply.cpu)
-        return reply
-
-    try:
-        run_graders(grader_file(course.path("graders"), assignment, spec.stem), recording, seed,
-                    references=references_of(course, assignment, spec))
-    finally:
-        execution.close()
-    return Budgets.from_costs(course.limits, costs, max(execution.cell_cpu, default=0.0),
-                              sum(execution.cell_cpu))

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from autograder.batch.grade_class import autograde
-from autograder.pipeline.budgets import reference_budgets
+from autograder.pipeline.submission import reference_budgets
 from autograder.sandbox.fake import FakeSandbox, ok, returns
 from tests import tiny_course
 from tests.tiny_course import ASSIGNMENT, write_course, write_submission
