@@ -3,7 +3,8 @@
     CourseKitError                 anything the kit reports as a failure
     ├── ConfigError                course.yml is missing or wrong
     ├── NotebookError              a source or release notebook is unusable
-    ├── SandboxUnavailable         bubblewrap is missing and the weak mode was not accepted
+    ├── SandboxUnavailable         no sandbox can run here, and the weak mode was not accepted
+    ├── SandboxFailed              the sandbox (bubblewrap, zygote, worker) could not start
     ├── ValidationFailed           `course validate` found problems
     └── StudentCodeError           a call into student code did not return a value
         ├── StudentError           the student's code raised, or returned something not plain data
@@ -12,6 +13,8 @@
 
 StudentCodeError and its children are expected during grading: they fail a test,
 never the batch. Everything else means the kit itself (or its configuration) is wrong.
+SandboxFailed in particular stops the run (no row, no zero): a student's code cannot
+cause it, since a worker says it is ready before any of that code runs.
 """
 
 from __future__ import annotations
@@ -30,7 +33,13 @@ class NotebookError(CourseKitError):
 
 
 class SandboxUnavailable(CourseKitError):
-    """bubblewrap cannot be used and the instructor did not accept the weak mode."""
+    """No sandbox can run here and the instructor did not accept the weak mode."""
+
+
+class SandboxFailed(CourseKitError):
+    """The sandbox was chosen but could not start (bubblewrap refused, the zygote or a
+    worker died before it was ready): the grading system failed, not the student's code.
+    The message holds the diagnosis, including what the sandbox printed."""
 
 
 class ValidationFailed(CourseKitError):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import Course, Notebook
+from autograder.errors import SandboxFailed
 from autograder.notebook_cells import read
 from autograder.pipeline.answers import written_answers
 from autograder.pipeline.execute import execute
@@ -102,8 +103,8 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
                                    references_of(course, assignment, spec))
         result.problems = score(spec, result.tests, answers)
         result.restarts = execution.restarts
-    except GraderError:
-        raise  # the course is broken, not the submission: stop loudly
+    except (GraderError, SandboxFailed):
+        raise  # the course or the sandbox is broken, not the submission: stop loudly
     except Exception as exc:  # a kit bug met by this notebook: record it, keep the batch going
         result.status = NotebookStatus.ERROR
         result.reason = f"internal error while grading: {type(exc).__name__}: {exc}\n" + \
