@@ -82,7 +82,8 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         unsafe = isinstance(sandbox, Unsandboxed)
     out.mkdir(parents=True, exist_ok=True)
     if isinstance(sandbox, Container):  # student code sees this filesystem: hide secrets
-        shield(secret_paths(course, submitted, out))
+        for path in shield(secret_paths(course, submitted, out)):
+            print(f"container mode: {path} is now readable by its owner alone", file=sys.stderr)
     for litter in out.rglob(".*.tmp"):  # half-written by a run that was killed
         litter.unlink(missing_ok=True)
     jobs = [with_refusals(course, job, refused[job.student])

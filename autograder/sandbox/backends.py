@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -183,19 +184,28 @@ def bubblewrap_problem(executable: str = "bwrap") -> str | None:
 
 @functools.cache
 def container_problem() -> str | None:
-    """None when student code can run as an unprivileged uid of its own; else why not."""
+    """None when student code can run here as an unprivileged uid of its own, with the
+    Python environment readable to it; else why not."""
     if os.geteuid() != 0:
         return "this is not root, so student code cannot run as a uid of its own"
+    needed = sorted({sysconfig.get_path(k) for k in ("stdlib", "platstdlib", "purelib",
+                                                     "platlib")})
     pid = os.fork()
     if pid == 0:  # try the switch in a child that does nothing else
         try:
             os.setgroups([])
             os.setgid(PROBE_UID)
             os.setuid(PROBE_UID)
-            os._exit(0 if os.getuid() == PROBE_UID else 1)
+            if os.getuid() != PROBE_UID:
+                os._exit(1)
+            os._exit(2 if any(not os.access(p, os.R_OK | os.X_OK) for p in needed) else 0)
         except BaseException:
             os._exit(1)
     _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) == 2:
+        return (f"the Python environment ({', '.join(needed)}) is not readable by other "
+                "users, as student code's uid must find it: install it where all may read "
+                "(e.g. /opt or /autograder/venv, not under /root)")
     return None if status == 0 else "root here cannot switch to an unprivileged uid (CAP_SETUID?)"
 
 
