@@ -184,3 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"score {data['score']:g}; results in {root / 'results' / 'results.json'}")
     return 1 if data["extra_data"].get("kit_failed") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
