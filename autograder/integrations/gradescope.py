@@ -110,33 +110,44 @@ def _overview(course: Course, result: SubmissionResult) -> str:
 def run(root: Path, assignment: str, unsafe_no_sandbox: bool = False) -> dict[str, Any]:
     """Grade ROOT/submission and write ROOT/results/results.json; returns what was written.
     Raises when it cannot grade (SandboxFailed, SandboxUnavailable, a kit bug); a
-    notebook the kit failed on is in the results as such (status ERROR)."""
-    from autograder.batch.grade_class import autograde
-    from autograder.sandbox.backends import Container, choose_sandbox
-    from autograder.sandbox.container import shield
+    notebook the kit failed on is in the results as such (status ERROR).
+
+    One submission, not a class: the pipeline's grade_submission, as a grading process of
+    `course autograde` runs it, without the class's reports, similarity pass and feedback
+    pages (nobody would read them). The sandbox's zygote starts first, so that it imports
+    torch and fastai while this process imports its own (the wait a student sees is about
+    one import of torch, not two in a row)."""
+    from autograder.sandbox.backends import Container, Unsandboxed, choose_sandbox
+    from autograder.sandbox.container import secret_paths, shield
+    from autograder.sandbox.zygote_client import ZygoteServer
 
     started = time.perf_counter()
     course = load_course(root / "source", check_sources=False)
     spec = course.assignment(assignment)
     # Said once, on stdout (the instructor's): which sandbox, and why not bubblewrap.
-    if isinstance(choose_sandbox(allow_unsandboxed=unsafe_no_sandbox), Container):
-        # The course under ROOT/source is shielded by autograde; these are Gradescope's.
-        shield([root / "submission", root / "results", root / "submission_metadata.json"])
-    files = [nb.file for nb in spec.notebooks]
-    with tempfile.TemporaryDirectory(prefix="course-kit-gradescope-") as tmp:
-        layout = Path(tmp) / "submitted" / STUDENT / spec.name
-        layout.mkdir(parents=True)
-        refused: dict[str, str] = {}
-        uploads = collect_uploads(root / "submission", files, _cells(course, spec.name, files))
-        for name, item in uploads.items():
-            if isinstance(item, Refused):
-                refused[name] = str(item)
-            else:
-                (layout / name).write_bytes(item)
-        batch = autograde(course, layout.parent.parent, Path(tmp) / "out",
-                          unsafe_no_sandbox=unsafe_no_sandbox, progress=False,
-                          refused={STUDENT: refused})
-        result = batch.results[0]
+    sandbox = choose_sandbox(allow_unsandboxed=unsafe_no_sandbox)
+    if isinstance(sandbox, Container):  # before any student code: the secrets are root's
+        shield(secret_paths(course, root / "submission", root / "results",
+                            root / "submission_metadata.json"))
+    zygote = ZygoteServer(sandbox, course.limits).start() if sandbox.zygote else None
+    try:
+        files = [nb.file for nb in spec.notebooks]
+        with tempfile.TemporaryDirectory(prefix="course-kit-gradescope-") as tmp:
+            layout = Path(tmp) / STUDENT / spec.name
+            layout.mkdir(parents=True)
+            refused: dict[str, str] = {}
+            uploads = collect_uploads(root / "submission", files,
+                                      _cells(course, spec.name, files))
+            for name, item in uploads.items():
+                if isinstance(item, Refused):
+                    refused[name] = str(item)
+                else:
+                    (layout / name).write_bytes(item)
+            result = _grade(course, spec.name, layout, isinstance(sandbox, Unsandboxed),
+                            zygote.address if zygote else None, sandbox.name, refused)
+    finally:
+        if zygote:
+            zygote.close()
     data = to_gradescope(course, result, time.perf_counter() - started)
     missing = [f for f in files if f not in uploads]
     if missing:
@@ -146,9 +157,34 @@ def run(root: Path, assignment: str, unsafe_no_sandbox: bool = False) -> dict[st
                            f"{'this name' if len(missing) == 1 else 'these names'}.")
     data["extra_data"]["kit_failed"] = len(result.kit_errors)
     write_results(root, data)
-    if batch.kit_errors:  # details (tracebacks) go to stdout, which only instructors see
-        print("the kit failed on:\n" + "\n".join(batch.kit_errors))
+    if result.kit_errors:  # details (tracebacks) go to stdout, which only instructors see
+        print("the kit failed on:\n" + "\n".join(result.kit_errors))
     return data
+
+
+def _grade(course: Course, assignment: str, directory: Path, weak: bool, zygote: str | None,
+           sandbox: str, refused: dict[str, str]) -> SubmissionResult:
+    """The submission in DIRECTORY through the pipeline, with workers from ZYGOTE. Only
+    what grading needs is imported (torch, pytest): not the batch's grading process,
+    which brings matplotlib and the report pages for a class."""
+    import random
+
+    os.environ["OMP_NUM_THREADS"] = "1"  # as in a grading process: before torch
+    import torch
+
+    from autograder.grading import make_tensor
+    from autograder.pipeline.submission import grade_submission
+    from autograder.sandbox.backends import choose_sandbox
+    from autograder.sandbox.zygote_client import worker_pool
+
+    torch.set_num_threads(1)  # the graders' tensors are small; leave the cores to the sandbox
+    pool = worker_pool(choose_sandbox(allow_unsandboxed=weak, announce=False), course.limits,
+                       make_tensor, zygote)
+    try:
+        return grade_submission(course, STUDENT, assignment, directory, pool,
+                                random.SystemRandom().randrange(2**31), sandbox, refused)
+    finally:
+        pool.close()
 
 
 def _cells(course: Course, assignment: str, files: list[str]) -> dict[str, set[str]]:
