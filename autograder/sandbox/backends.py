@@ -126,35 +126,34 @@ class Bubblewrap:
         return {**_worker_env(HOME, f"{HOME}/.tmp"), "TMPDIR": f"{HOME}/.tmp"}
 
 
+class _NoNamespaces:
+    """A worker started as a plain process of the host (the weak and the container modes):
+    its home is a private folder, the only isolation its own (the container mode's zygote
+    adds a uid and a home per notebook)."""
+
+    def command(self, worker_argv: list[str], home: Path) -> list[str]:
+        return [sys.executable, "-I", *worker_argv]
+
+    def env(self, home: Path) -> dict[str, str]:
+        (home / ".tmp").mkdir(exist_ok=True)
+        return {**_worker_env(str(home), str(home / ".tmp")), "TMPDIR": str(home / ".tmp")}
+
+
 @dataclass
-class Unsandboxed:
+class Unsandboxed(_NoNamespaces):
     """The weak mode: rlimits and a private directory, but the filesystem and network are open."""
 
     name: str = "unsandboxed"
     zygote: bool = False
 
-    def command(self, worker_argv: list[str], home: Path) -> list[str]:
-        return [sys.executable, "-I", *worker_argv]
-
-    def env(self, home: Path) -> dict[str, str]:
-        (home / ".tmp").mkdir(exist_ok=True)
-        return {**_worker_env(str(home), str(home / ".tmp")), "TMPDIR": str(home / ".tmp")}
-
 
 @dataclass
-class Container:
+class Container(_NoNamespaces):
     """The container is the sandbox: a zygote as root outside bubblewrap, whose forks each
     take a private home and a uid of their own (sandbox/inside/zygote.py, --homes)."""
 
     name: str = "container"
     zygote: bool = True
-
-    def command(self, worker_argv: list[str], home: Path) -> list[str]:
-        return [sys.executable, "-I", *worker_argv]
-
-    def env(self, home: Path) -> dict[str, str]:
-        (home / ".tmp").mkdir(exist_ok=True)
-        return {**_worker_env(str(home), str(home / ".tmp")), "TMPDIR": str(home / ".tmp")}
 
 
 PROBE_UID = 60999  # just below the zygote's uids: only tried, never runs anything
