@@ -9,6 +9,7 @@ PYTHON ?= python3
 # The lowest Python the lock files must install on (requires-python in pyproject.toml):
 # Ubuntu 22.04's python3.11 package, the one Gradescope's default image gets.
 PYTHON_FLOOR := 3.11.0
+# where `make lock` finds torch's CPU build (empty: only pip's configured indexes/find-links)
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 PY := $(VENV)/bin/python
 BIN := $(abspath $(VENV)/bin)
@@ -35,7 +36,7 @@ $(VENV)/.installed: constraints.txt pyproject.toml
 # diff, then run `make test`.
 LOCK_VENV := build/lock-venv
 LOCK_PIP = $(LOCK_VENV)/bin/pip install -q --dry-run --ignore-installed --only-binary=:all: \
-  --python-version $(PYTHON_FLOOR) --extra-index-url $(TORCH_CPU_INDEX)
+  --python-version $(PYTHON_FLOOR) $(if $(TORCH_CPU_INDEX),--extra-index-url $(TORCH_CPU_INDEX))
 lock:
 	rm -rf $(LOCK_VENV)
 	$(PYTHON) -m venv $(LOCK_VENV)
