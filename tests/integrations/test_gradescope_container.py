@@ -224,8 +224,11 @@ def hostile_root(image) -> Iterator[Path]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def test_the_hostile_class_is_contained_in_container_mode(hostile_root, image):
-    from tests.end_to_end.test_hostile import HOSTILE, LOSES, _notebook_of
+def test_the_hostile_class_is_contained_in_container_mode(hostile_root, image,
+                                                        fixture_notebooks):
+    from tests.end_to_end.test_hostile import LOSES, _notebook_of
+
+    hostile = fixture_notebooks / "hostile"
 
     litter = [Path(p) / "pwned-by-student.txt" for p in ("/tmp", "/", "/etc", "/root")]
     lost: dict[str, set[str]] = {}
@@ -233,7 +236,7 @@ def test_the_hostile_class_is_contained_in_container_mode(hostile_root, image):
         for scenario in sorted(LOSES):
             name = _notebook_of(scenario)
             files = {p.name: p for p in CORRECT.glob("*.ipynb")}
-            files[name] = HOSTILE / f"{scenario}.ipynb"
+            files[name] = hostile / f"{scenario}.ipynb"
             done, data = _grade(hostile_root, files, FAILING_BWRAP,
                                 python=image / "venv" / "bin" / "python")
             assert done.returncode == 0, (scenario, done.stdout[-2000:])
