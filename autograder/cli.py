@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="grade only this student (repeatable); the others' results stay")
     p.add_argument("--force", action="store_true",
                    help="grade again what a rerun would reuse (the --student ones, or all)")
+    p.add_argument("--allow-fewer-students", action="store_true",
+                   help="let this run's grades.csv lack submissions the one in --out has "
+                        "(they were taken out of SUBMITTED on purpose)")
     p.add_argument("--compare", type=Path, metavar="PREVIOUS_OUT",
                    help="list every score that differs from this earlier --out folder "
                         "(terminal and OUT/changes.csv); grade into a new --out to preview")
@@ -166,6 +169,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return check_notebook(args.notebook, Path(args.course))
     course = load_course(args.course)
+    if args.command in ("autograde", "grades"):  # a grade out of points nobody stated
+        from autograder.authoring.points import require_agreement
+
+        require_agreement(course, args.command)
     if args.command == "generate":
         from autograder.authoring.generate import generate
 
@@ -206,7 +213,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                           unsafe_no_sandbox=args.unsafe_no_sandbox,
                           dask_scheduler=args.dask_scheduler, students=args.student,
                           force=args.force,
-                          manual_scores=_manual_scores_reader(course, args))
+                          manual_scores=_manual_scores_reader(course, args),
+                          allow_fewer_students=args.allow_fewer_students)
         failed = list(batch.kit_errors)
         formgrader = None
         if args.gradebook:

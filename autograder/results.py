@@ -75,6 +75,9 @@ class ManualScore:
 
     points: float
     comment: str = ""
+    answer_digest: str = ""  # given for this answer only (a CSV's optional column)
+    # from nbgrader's gradebook, which the kit clears when the answer changes
+    from_gradebook: bool = field(default=False, compare=False)
 
 
 GRADED_BY_INSTRUCTOR = "instructor"
@@ -94,6 +97,9 @@ class ProblemScore(_Flat):
     answer: str = ""  # manual problems: the student's written answer ("" = none given)
     comment: str = ""  # the grader's comment on a manual score
     graded_by: str = ""  # "" = the kit; GRADED_BY_INSTRUCTOR = a person's manual score
+    scored_answer: str = ""  # digest of the answer a person's score was given for
+    history: list[dict[str, Any]] = field(default_factory=list)  # scores retired because
+    #   the answer changed: points, comment, answer_digest, why (pipeline/answer_changes.py)
 
     def cost_of(self, test: TestResult) -> str:
         """What a failed check of this problem cost, for students (score step's `cost`)."""

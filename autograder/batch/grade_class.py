@@ -25,10 +25,12 @@ from typing import Any
 
 from tqdm import tqdm
 
+from autograder.batch import preflight
 from autograder.batch.jobs import Job, discover, earlier, finished, with_refusals
 from autograder.batch.local_runner import choose_runner
 from autograder.config import Course
-from autograder.pipeline.score import ManualKey, apply_manual_scores, recorded_manual_scores
+from autograder.pipeline.answer_changes import carry_over
+from autograder.pipeline.score import ManualKey, apply_manual_scores
 from autograder.reports.class_reports import write_class_reports
 from autograder.reports.submission import write_submission_reports
 from autograder.results import ManualScore, SubmissionResult
@@ -57,7 +59,8 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
               students: Collection[str] = (), force: bool = False,
               pool: WorkerPool | None = None,
               refused: dict[str, dict[str, str]] | None = None,
-              manual_scores: ManualScores | Callable[[], ManualScores] | None = None
+              manual_scores: ManualScores | Callable[[], ManualScores] | None = None,
+              allow_fewer_students: bool = False, scores_from: Path | None = None
               ) -> BatchResult:
     """Grade SUBMITTED into OUT. STUDENTS: grade only these (the others' earlier results
     stay as they are); FORCE: grade again what a rerun would reuse. POOL: grade in this
@@ -66,8 +69,12 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     it was refused before it reached SUBMITTED (the Gradescope runner's uploads); those
     notebooks are graded as refused. MANUAL_SCORES: the people's scores of the manual
     problems (integrations.manual_scores), the authority when given; None keeps those in
-    OUT. A function that reads them is called once the sandbox is starting (reading
-    nbgrader's gradebook takes seconds)."""
+    OUT. SCORES_FROM: the --out folder whose people's scores carry over onto what is
+    graded now (default OUT; a preview's PREVIOUS). A function that reads them is called
+    once the sandbox is starting (reading
+    nbgrader's gradebook takes seconds). Before anything is written, batch/preflight.py
+    refuses an OUT inside SUBMITTED, a SUBMITTED with no submission, and one that lacks
+    students OUT's grades.csv has (unless ALLOW_FEWER_STUDENTS)."""
     if not submitted.is_dir():
         from autograder.errors import CourseKitError
 
@@ -77,16 +84,22 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         unsafe = unsafe_no_sandbox
     else:
         unsafe = isinstance(choose_sandbox(allow_unsandboxed=unsafe_no_sandbox), Unsandboxed)
-    out.mkdir(parents=True, exist_ok=True)
-    for litter in out.rglob(".*.tmp"):  # half-written by a run that was killed
-        litter.unlink(missing_ok=True)
+    preflight.check_out_folder(submitted, out)
     jobs = [with_refusals(course, job, refused[job.student])
             if refused and refused.get(job.student) else job
             for job in discover(course, submitted)]
+    found = [(job.student, job.assignment) for job in jobs]
+    preflight.check_found(course, submitted, found)
     _check_chosen(students, jobs, submitted)
+    preflight.check_no_fewer(out, found, allow_fewer_students)
+    out.mkdir(parents=True, exist_ok=True)
+    for litter in out.rglob(".*.tmp"):  # half-written by a run that was killed
+        litter.unlink(missing_ok=True)
     results: dict[tuple[str, str], SubmissionResult] = {}
     todo, stale = [], []
-    carried: dict[ManualKey, ManualScore] = {}  # kept from OUT when no source is given
+    # The earlier grading of each submission graded now: its people's scores carry over,
+    # each staying with the answer it was given for (pipeline/answer_changes.py).
+    befores: dict[tuple[str, str], SubmissionResult | None] = {}
     for job in jobs:
         chosen = not students or job.student in students
         done = (None if force else finished(out, job)) if chosen else earlier(out, job)
@@ -96,8 +109,7 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
                 stale.append(f"{job.student}/{job.assignment}")
         elif chosen:
             todo.append(job)
-            before = earlier(out, job) if manual_scores is None else None
-            carried.update(recorded_manual_scores(before) if before else {})
+            befores[(job.student, job.assignment)] = earlier(scores_from or out, job)
     reused = sum(1 for student, _ in results if not students or student in students)
     # The zygote imports torch and fastai in its sandbox (seconds) while everything else
     # starts: first, and once for all grading processes.
@@ -117,13 +129,15 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
                 for done in list(results.values()):
                     if apply_manual_scores(done, scores):
                         write_submission_reports(out, done)
-            else:
-                scores = carried
             runner = choose_runner(course, out, run_seed, workers=workers, unsafe=unsafe,
                                    dask_scheduler=dask_scheduler,
                                    zygote=zygote.address if zygote else None, pool=pool)
             for result in runner(todo):
-                if apply_manual_scores(result, scores):
+                graded = _manual_state(result)
+                retired = carry_over(result, befores.get((result.student, result.assignment)))
+                if scores is not None:
+                    apply_manual_scores(result, scores, retired)
+                if _manual_state(result) != graded:  # the runner wrote it without them
                     write_submission_reports(out, result)
                 results[(result.student, result.assignment)] = result
                 bar.set_postfix_str(f"{result.student}: {result.total:g}/{result.possible:g}")
@@ -143,6 +157,11 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         failed = write_class_reports(course, out, ordered, similar, failed)
     errors = [f"{r.student}/{r.assignment}/{error}" for r in ordered for error in r.kit_errors]
     return BatchResult(ordered, len(todo), reused, errors + failed, stale)
+
+
+def _manual_state(result: SubmissionResult) -> list[tuple[Any, ...]]:
+    return [(p.points, p.comment, p.graded_by, p.scored_answer, len(p.history))
+            for p in result.problems if p.manual]
 
 
 def _check_chosen(students: Collection[str], jobs: list[Job], submitted: Path) -> None:

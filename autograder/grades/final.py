@@ -25,6 +25,7 @@ from autograder.grades.graded import Graded
 from autograder.grades.late import ON_TIME, deadline, lateness, policy
 from autograder.grades.submission_time import read_submission_time
 from autograder.integrations.manual_scores import Key, ManualScore
+from autograder.pipeline.answer_changes import is_stale
 from autograder.results import NotebookStatus, SubmissionResult
 
 
@@ -109,6 +110,8 @@ def _graded(course: Course, spec: Assignment, result: SubmissionResult,
         for problem, points in ((g, p) for g, p in nb.problems.items() if p.manual):
             grade.has_manual = True
             entered = manual.get((student, spec.name, problem))
+            if entered is not None and problem in scores and is_stale(scores[problem], entered):
+                entered = None  # given for an answer this submission no longer has
             if entered is not None:
                 manual_points += entered.points
             elif scores.get(problem) and scores[problem].points is not None:

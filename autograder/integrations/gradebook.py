@@ -15,7 +15,10 @@ formgrader (for the manually graded problems) and `nbgrader export` work on it:
   `needs_manual_grade`, for the formgrader, until a person scores it; an answer that
   was never given scores 0 with the comment "No response.", as nbgrader does. A score
   a person entered (`manual_score`) is never overwritten, and its grade is not flagged
-  again by a rerun (nbgrader's own autograde would flag it for review every time).
+  again by a rerun (nbgrader's own autograde would flag it for review every time),
+  unless the answer changed since it was given: then the score is cleared and the grade
+  flagged `needs_manual_grade` (the kit keeps the old score as history in results.json,
+  pipeline/answer_changes.py).
 - With the submitted folder, nbgrader's `autograded/` notebooks are written too
   (autograded.py), so the formgrader shows each answer with its score box.
 """
@@ -35,6 +38,7 @@ from autograder.config import Course
 from autograder.errors import CourseKitError
 from autograder.integrations.autograded import submission_timestamp, write_autograded
 from autograder.notebook_cells import grade_id, nbgrader, read
+from autograder.pipeline.answer_changes import retired_here
 from autograder.results import NotebookStatus, ProblemScore, SubmissionResult
 
 
@@ -170,6 +174,9 @@ def _write_submission(gb: Any, cells: dict[tuple[str, str], str], r: SubmissionR
             cell = cells[(nb.notebook, p.problem)]
             grade = gb.find_grade(cell, stem, r.assignment, r.student)
             grade.auto_score = _auto_score(p, nb.status)
+            if retired_here(p, grade.manual_score):  # scored before the answer changed
+                grade.manual_score = None
+                gb.find_comment(cell, stem, r.assignment, r.student).manual_comment = None
             grade.needs_manual_grade = grade.manual_score is None and (
                 grade.auto_score is None or nb.status == NotebookStatus.ERROR)
             if p.manual:

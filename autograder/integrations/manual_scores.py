@@ -4,7 +4,9 @@ Two sources: nbgrader's gradebook (what the formgrader writes; `sqlite:///...` o
 path to the .db file), or, for courses without nbgrader, a CSV with the header
 `student,assignment,problem,points,comment`. Only problems that course.yml marks as
 manual are read; a score that is not a number, is negative or above the problem's
-points is refused with the row that holds it.
+points is refused with the row that holds it. A CSV row may also carry an
+`answer_digest` (the digest of the written answer it scores, as results.json records
+it): it then applies to that answer only (pipeline/answer_changes.py).
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ def _rows(manual: dict[tuple[str, str], float], path: Path, text: str
         except ValueError:
             raise ConfigError(f"{where}: points {text_points!r} is not a number") from None
         scores[key] = ManualScore(_checked(points, manual[(key[1], key[2])], where),
-                                  _cell(row, "comment"))
+                                  _cell(row, "comment"), _cell(row, "answer_digest"))
     return scores
 
 
@@ -131,5 +133,6 @@ def _from_gradebook(course: Course, db: str) -> dict[Key, ManualScore]:
                         scores[(student.id, assignment.name, problem)] = ManualScore(
                             _checked(float(grade.manual_score), manual[(assignment.name,
                                                                         problem)], where),
-                            (comment.manual_comment or "") if comment is not None else "")
+                            (comment.manual_comment or "") if comment is not None else "",
+                            from_gradebook=True)
     return scores
