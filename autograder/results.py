@@ -223,7 +223,14 @@ class SubmissionResult:
 
     @property
     def possible(self) -> float:
-        return round(sum(p.possible for p in self.problems if p.points is not None), 2)
+        """Every problem's points, those still pending with a person included: one
+        denominator for every student and every report."""
+        return round(sum(p.possible for p in self.problems), 2)
+
+    @property
+    def pending(self) -> float:
+        """The points of the problems still waiting for a person's score."""
+        return round(sum(p.possible for p in self.problems if p.points is None), 2)
 
     @property
     def kit_errors(self) -> list[str]:

@@ -35,7 +35,8 @@ def test_a_result_survives_its_json_round_trip():
     again = SubmissionResult.from_dict(json.loads(text))
     assert again == result
     assert again.notebooks[0].cells[0].status is CellStatus.ERROR
-    assert (again.total, again.possible) == (0.5, 1.0)  # the manual problem is pending
+    # the manual problem is pending: in `possible` (one denominator) and in `pending`
+    assert (again.total, again.possible, again.pending) == (0.5, 3.0, 2.0)
 
 
 def test_status_values_are_written_as_plain_strings():

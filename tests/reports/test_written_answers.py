@@ -34,8 +34,10 @@ def test_grades_csv_has_manual_points_where_given_and_pending_elsewhere(course):
                                                                             _class(course))))}
     assert (rows["ada"][PROBLEM], rows["ada"]["total"], rows["ada"]["possible"]) == \
         ("1.5", "27.5", "28")
-    assert (rows["bob"][PROBLEM], rows["bob"]["total"], rows["bob"]["possible"]) == \
-        ("pending", "25", "26")
+    # One denominator: the pending points are in `possible`, and `pending` says how many
+    assert (rows["bob"][PROBLEM], rows["bob"]["total"], rows["bob"]["possible"],
+            rows["bob"]["pending"]) == ("pending", "25", "28", "2")
+    assert rows["ada"]["pending"] == rows["cy"]["pending"] == "0"
     assert (rows["cy"][PROBLEM], rows["cy"]["total"], rows["cy"]["possible"]) == \
         ("0", "26", "28")
 
@@ -48,7 +50,7 @@ def test_feedback_shows_the_manual_score_and_the_graders_comment(course):
     assert 'id="comment-explain_lecture_bug"' in page
     assert "Right, but &lt;why&gt; did the loss move?" in page
     pending = render_feedback(bob)
-    assert "Autograded score: 25 / 26" in pending
+    assert "Autograded score: 25 / 28" in pending
     assert f"Not included yet: {PROBLEM}, graded by your instructor." in pending
     assert "Comments from your instructor" not in pending
     assert "no answer was given" in render_feedback(cy)
