@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
                         "feedback.html go; a rerun reuses the submissions already graded")
     p.add_argument("--workers", type=_positive, default=1,
                    help="grading processes side by side, about one core each (default 1)")
-    p.add_argument("--seed", type=int, help="replay a grading with this seed")
+    p.add_argument("--seed", type=int,
+                   help="replay a grading with this seed (default: a regrade in place replays "
+                        "the seed of the results in --out; a new --out draws one)")
     p.add_argument("--dask-scheduler", help="tcp://HOST:PORT of a Dask cluster to grade on")
     p.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="grade without bubblewrap (student code can reach your files and "
@@ -60,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
                         "(they were taken out of SUBMITTED on purpose)")
     p.add_argument("--compare", type=Path, metavar="PREVIOUS_OUT",
                    help="list every score that differs from this earlier --out folder "
-                        "(terminal and OUT/changes.csv); grade into a new --out to preview")
+                        "(terminal and OUT/changes.csv); grade into a new --out to preview. "
+                        "Its manual scores carry over, and it grades with its seed, as a "
+                        "regrade in place does")
 
     p = sub.add_parser("grades", help="final grades: autograded + manual points - late "
                                       "penalty (OUT/final.csv), and the LMS export")
@@ -209,12 +213,19 @@ def _dispatch(args: argparse.Namespace) -> int:
             if seed is None and (seed := previous_seed(previous)) is not None:
                 print(f"grading with the seed of {args.compare} ({seed}), so that only "
                       "changes to the graders, course.yml or submissions show")
+        elif seed is None:
+            from autograder.grades.compare import seed_in_place
+
+            if (seed := seed_in_place(course, args.out)) is not None:
+                print(f"regrading with the seed of the results in {args.out} ({seed}), as a "
+                      "preview of this regrade did (--seed N draws other inputs)")
         batch = autograde(course, args.submitted, args.out, workers=args.workers, seed=seed,
                           unsafe_no_sandbox=args.unsafe_no_sandbox,
                           dask_scheduler=args.dask_scheduler, students=args.student,
                           force=args.force,
                           manual_scores=_manual_scores_reader(course, args),
-                          allow_fewer_students=args.allow_fewer_students)
+                          allow_fewer_students=args.allow_fewer_students,
+                          scores_from=args.compare)
         failed = list(batch.kit_errors)
         formgrader = None
         if args.gradebook:
@@ -236,6 +247,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                   "--student, graded with another course.yml, graders or submission: "
                   f"{', '.join(batch.stale)}; run without --student to regrade them",
                   file=sys.stderr)
+        _print_rescore(batch.results)
         if previous is not None:
             from autograder.grades.compare import changes_table, score_changes, write_changes
 
@@ -268,6 +280,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"wrote {path}: upload it as the autograder of {args.assignment!r} on Gradescope")
         return 0
     raise AssertionError(args.command)
+
+
+def _print_rescore(results: list) -> None:
+    from autograder.pipeline.answer_changes import awaiting_rescore
+
+    lines = awaiting_rescore(results)
+    if lines:
+        print(f"\n{len(lines)} written answer(s) changed since they were scored; their old "
+              "scores are kept as history, not as grades: score them again\n"
+              + "\n".join(lines))
 
 
 def _grades(course: Course, args: argparse.Namespace) -> int:

@@ -4,6 +4,13 @@
 student and problem, each score that would change, before anyone publishes NEW: on the
 terminal and in NEW/changes.csv. A submission graded in only one of the two runs is
 listed too, problem by problem (the other side blank).
+
+A preview and its publication agree. The preview grades with PREVIOUS's seed, and a
+regrade in place (a rerun into PREVIOUS) replays the seed its results were graded with
+(`seed_in_place`), so both give the same scores; publishing by a rerun into NEW reuses
+NEW's results as they are. The people's scores of PREVIOUS's written answers carry over
+into the preview (each with the answer it was given for, pipeline/answer_changes.py),
+so they are not reported as changes; without --manual-scores, nothing else is needed.
 """
 
 from __future__ import annotations
@@ -83,6 +90,21 @@ def previous_seed(previous: list[SubmissionResult]) -> int | None:
     fresh random inputs from showing as changes."""
     seeds = {r.seed for r in previous}
     return seeds.pop() if len(seeds) == 1 else None
+
+
+def seed_in_place(course: Course, out: Path) -> int | None:
+    """The seed of the run whose results are in OUT (None: none there, or several seeds).
+    A regrade in place replays it, as a preview of that regrade did (`--compare OUT`
+    grades with it too), so that publishing gives exactly the previewed scores."""
+    from autograder.errors import CourseKitError
+    from autograder.grades.graded import read_graded
+
+    if not out.is_dir():
+        return None
+    try:
+        return previous_seed(read_graded(course, out).results)
+    except CourseKitError:
+        return None
 
 
 def _shown(value: float | None | object) -> str:
