@@ -10,29 +10,17 @@ scores, graded with the same seed.
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import shutil
 
 import pytest
 
-import autograder.batch.grade_class as grade_class
 from autograder.cli import main
-from autograder.sandbox.fake import FakeSandbox
 from tests.builders import ASSIGNMENT
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # four gradings of two students on the fake sandbox (~10 s)
 PROBLEM = "explain_lecture_bug"
-
-
-@pytest.fixture
-def fake_batch(monkeypatch):
-    pool = FakeSandbox().pool()
-    monkeypatch.setattr(grade_class, "autograde",
-                        functools.partial(grade_class.autograde, pool=pool))
-    yield
-    pool.close()
 
 
 def _rows(path):
@@ -44,7 +32,7 @@ def _seeds(out):
     return {json.loads(p.read_text())["seed"] for p in out.glob("*/*/results.json")}
 
 
-def test_preview_then_publish_with_manual_scores(fake_batch, course_copy, tmp_path, capsys):
+def test_preview_then_publish_with_manual_scores(fake_autograde, course_copy, tmp_path, capsys):
     submitted = tmp_path / "submitted"
     for student in ("ada", "carol"):
         shutil.copytree(ROOT / "examples" / "submitted" / student, submitted / student)

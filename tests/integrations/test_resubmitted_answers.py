@@ -22,9 +22,9 @@ import pytest
 from autograder.batch.grade_class import autograde
 from autograder.batch.jobs import results_path
 from autograder.grades.write import write_grades
-from autograder.integrations.gradebook import db_url, write_gradebook
+from autograder.integrations.gradebook import db_url
 from autograder.integrations.manual_scores import read_manual_scores
-from autograder.pipeline.answer_changes import answer_digest, awaiting_rescore
+from autograder.pipeline.answer_changes import answer_digest
 from autograder.results import ManualScore
 from autograder.sandbox.fake import FakeSandbox
 from tests.builders import ASSIGNMENT
@@ -73,28 +73,43 @@ def _grades_csv(out: Path) -> dict[str, str]:
         return next(csv.DictReader(f))
 
 
-def test_a_resubmitted_answer_scored_in_the_gradebook(course, submitted, tmp_path, gradebook):
+def _set_score(url: str, points: float, comment: str) -> None:
+    """What the grader does in the formgrader."""
     from nbgrader.api import Gradebook
 
-    out, url = tmp_path / "out", db_url(str(gradebook))
-    _grade(course, submitted, out)
-    write_gradebook(course, _grade(course, submitted, out).results, url, submitted)
-    with Gradebook(url) as gb:  # what the grader does in the formgrader
-        gb.find_grade(PROBLEM, "02-seven-steps", ASSIGNMENT, "carol").manual_score = 1
-        gb.find_comment(PROBLEM, "02-seven-steps", ASSIGNMENT, "carol").manual_comment = COMMENT
+    with Gradebook(url) as gb:
+        gb.find_grade(PROBLEM, "02-seven-steps", ASSIGNMENT, "carol").manual_score = points
+        gb.find_comment(PROBLEM, "02-seven-steps", ASSIGNMENT, "carol").manual_comment = comment
         gb.db.commit()
 
-    def from_gradebook() -> dict:
-        return read_manual_scores(course, url)
 
-    batch = _grade(course, submitted, out, from_gradebook)
-    assert (batch.graded, batch.reused) == (0, 1)
+def test_a_resubmitted_answer_scored_in_the_gradebook(fake_autograde, course, submitted,
+                                                      tmp_path, gradebook, capsys):
+    from nbgrader.api import Gradebook
+
+    from autograder.cli import main
+
+    out, url = tmp_path / "out", db_url(str(gradebook))
+
+    def course_autograde() -> str:
+        assert main(["--course", str(ROOT), "autograde", str(submitted), "--out", str(out),
+                     "--gradebook", url]) == 0
+        return capsys.readouterr().out
+
+    course_autograde()
+    _set_score(url, 1, COMMENT)
+    shown = course_autograde()
+    assert "graded 0 submission(s), reused 1" in shown and "changed since" not in shown
     first_answer = _essay(out)["answer"]
     assert (_essay(out)["points"], _essay(out)["scored_answer"]) == (1, answer_digest(first_answer))
 
-    _answer(submitted, NEW_ANSWER)  # the resubmission
-    batch = _grade(course, submitted, out, from_gradebook)
-    assert batch.graded == 1
+    _answer(submitted, NEW_ANSWER)  # the resubmission, collected into SUBMITTED
+    shown = course_autograde()
+    assert "graded 1 submission(s)" in shown
+    assert (f"1 written answer(s) changed since they were scored; their old scores are kept "
+            f"as history, not as grades: score them again\ncarol/{ASSIGNMENT}/{PROBLEM}: the "
+            "answer changed after it was scored (1/2 kept as history in results.json); pending "
+            f"until scored again (answer_digest {answer_digest(NEW_ANSWER)})") in shown
     essay = _essay(out)
     assert (essay["answer"], essay["points"], essay["comment"], essay["graded_by"]) == \
         (NEW_ANSWER, None, "", "")
@@ -102,13 +117,10 @@ def test_a_resubmitted_answer_scored_in_the_gradebook(course, submitted, tmp_pat
                                  "answer_digest": answer_digest(first_answer),
                                  "why": "the answer changed after it was scored"}]
     assert _grades_csv(out)[PROBLEM] == "pending"
-    feedback = (out / "carol" / ASSIGNMENT / "feedback.html").read_text()
-    assert "Right about the fraction" not in feedback
-    [line] = awaiting_rescore(batch.results)
-    assert line.startswith(f"carol/{ASSIGNMENT}/{PROBLEM}: the answer changed after it was "
-                           "scored (1/2 kept as history in results.json)")
-
-    write_gradebook(course, batch.results, url, submitted)
+    assert "Right about the fraction" not in \
+        (out / "carol" / ASSIGNMENT / "feedback.html").read_text()
+    summary = (out / "summary.html").read_text()
+    assert "Resubmitted: an earlier answer was scored 1 / 2" in summary
     with Gradebook(url) as gb:  # cleared and flagged for the formgrader
         grade = gb.find_grade(PROBLEM, "02-seven-steps", ASSIGNMENT, "carol")
         assert (grade.manual_score, grade.needs_manual_grade) == (None, True)
@@ -116,15 +128,16 @@ def test_a_resubmitted_answer_scored_in_the_gradebook(course, submitted, tmp_pat
                                "carol").manual_comment is None
     autograded = (tmp_path / "autograded" / "carol" / ASSIGNMENT / NOTEBOOK).read_text()
     assert "sorry." in autograded  # the formgrader shows the new answer
+    final = write_grades(course, out, manual_scores=url)
+    assert str(final.grades[0].status) == "pending"
 
-    batch = _grade(course, submitted, out, from_gradebook)  # a rerun: still pending
-    assert (batch.reused, _essay(out)["points"], len(_essay(out)["history"])) == (1, None, 1)
+    shown = course_autograde()  # a rerun: still pending, still listed
+    assert "graded 0 submission(s), reused 1" in shown and "changed since" in shown
+    assert (_essay(out)["points"], len(_essay(out)["history"])) == (None, 1)
 
-    with Gradebook(url) as gb:  # the grader reads the new answer and gives it the same 1
-        gb.find_grade(PROBLEM, "02-seven-steps", ASSIGNMENT, "carol").manual_score = 1
-        gb.find_comment(PROBLEM, "02-seven-steps", ASSIGNMENT, "carol").manual_comment = COMMENT
-        gb.db.commit()
-    _grade(course, submitted, out, from_gradebook)
+    _set_score(url, 1, COMMENT)  # the grader reads the new answer and gives it the same 1
+    shown = course_autograde()
+    assert "changed since" not in shown
     essay = _essay(out)
     assert (essay["points"], essay["scored_answer"]) == (1, answer_digest(NEW_ANSWER))
     assert _grades_csv(out)[PROBLEM] == "1"
