@@ -128,3 +128,15 @@ def test_validate_reports_the_same_disagreement(course_copy):
                 "but course.yml says 3; course.yml is the authority")
     validate = run_course("--course", str(course_copy), "validate", "--quick", timeout=300)
     assert validate.returncode == 1 and expected in validate.stderr
+
+
+@pytest.mark.slow
+def test_allow_fewer_students_drops_them_when_asked(fake_autograde, tmp_path, capsys):
+    out = _published(tmp_path)
+    submitted = tmp_path / "submitted"
+    shutil.copytree(EXAMPLES / "ada", submitted / "ada")
+    assert main(["--course", str(ROOT), "autograde", str(submitted), "--out", str(out),
+                 "--allow-fewer-students"]) == 0
+    rows = (out / "grades.csv").read_text().splitlines()
+    assert len(rows) == 2 and rows[1].startswith(f"ada,{ASSIGNMENT},")
+    assert "graded 1 submission(s)" in capsys.readouterr().out
