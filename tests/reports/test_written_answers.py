@@ -70,3 +70,25 @@ def test_summary_shows_every_written_answer_escaped_with_its_score(course):
     text = " ".join(page.split())
     assert ("3 submission(s); mean 26.2, median 26 of 28 points (1 manual score(s) pending, "
             "not included).") in text
+
+
+def test_one_denominator_and_means_that_say_what_they_cover(course):
+    from autograder.reports.class_reports import summary_table
+
+    table = summary_table(course, _class(course))
+    lines = {line.split()[0]: line for line in table.splitlines() if line.strip()}
+    assert "27.5/28" in lines["ada"] and "25/28" in lines["bob"] and "26/28" in lines["cy"]
+    assert f"2 point(s) pending: {PROBLEM}" in lines["bob"]
+    assert "pending" not in lines["ada"] + lines["cy"]
+    # ada 1.5 of 2 and cy 0: 37.5 %, over the two answers scored; bob's is pending
+    assert lines[PROBLEM].split()[1:] == ["38%", "of", "2", "scored,", "1", "pending"]
+    assert lines["mse"].split()[1:] == ["67%"]  # every answer scored: nothing to add
+
+    everyone_pending = [r for r in _class(course) if r.student == "bob"]
+    table = summary_table(course, everyone_pending)
+    row = next(line for line in table.splitlines() if line.startswith(PROBLEM))
+    assert row.split()[1:] == ["-", "of", "0", "scored,", "1", "pending"]  # never 0 %
+    page = render_summary(course, everyone_pending)
+    row = page[page.index(f"<code>{PROBLEM}</code></td>"):]
+    row = row[:row.index("</tr>")]
+    assert row.count('class="num pending">pending</td>') == 2 and "0%" not in row
