@@ -186,10 +186,3 @@ def apply_manual_scores(result: SubmissionResult, scores: Mapping[ManualKey, Man
                 p.points, p.comment, p.graded_by, p.scored_answer = new
                 changed = True
     return changed
-
-
-def recorded_manual_scores(result: SubmissionResult) -> dict[ManualKey, ManualScore]:
-    """The people's scores RESULT already carries (a results.json of an earlier run)."""
-    return {(result.student, result.assignment, p.problem): ManualScore(p.points, p.comment)
-            for p in result.problems
-            if p.manual and p.graded_by == GRADED_BY_INSTRUCTOR and p.points is not None}
