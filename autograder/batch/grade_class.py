@@ -7,8 +7,9 @@ the results files at the end, also atomically.
 
 Manual scores (a person's, from nbgrader's gradebook or a CSV) are put on every result,
 graded now or reused; a submission whose manual scores changed gets its feedback page
-and results.json rewritten. Without a source of manual scores, those an earlier run
-recorded in OUT stay, also on a submission graded again.
+and results.json rewritten. The scores an earlier run recorded in OUT carry over onto a
+submission graded again, each only onto the answer it was given for (a changed answer
+goes back to pending, pipeline/answer_changes.py); a source given then has its say.
 """
 
 from __future__ import annotations
