@@ -75,9 +75,7 @@ class ManualScore:
 
     points: float
     comment: str = ""
-    answer_digest: str = ""  # given for this answer only (a CSV's optional column)
-    # from nbgrader's gradebook, which the kit clears when the answer changes
-    from_gradebook: bool = field(default=False, compare=False)
+    answer_digest: str = ""  # given for this answer only (pipeline/answer_changes.py)
 
 
 GRADED_BY_INSTRUCTOR = "instructor"

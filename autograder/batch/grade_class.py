@@ -72,10 +72,10 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     problems (integrations.manual_scores), the authority when given; None keeps those in
     OUT. SCORES_FROM: the --out folder whose people's scores carry over onto what is
     graded now (default OUT; a preview's PREVIOUS). A function that reads them is called
-    once the sandbox is starting (reading
-    nbgrader's gradebook takes seconds). Before anything is written, batch/preflight.py
-    refuses an OUT inside SUBMITTED, a SUBMITTED with no submission, and one that lacks
-    students OUT's grades.csv has (unless ALLOW_FEWER_STUDENTS)."""
+    once the sandbox is starting (reading nbgrader's gradebook takes seconds). Before
+    anything is written, batch/preflight.py refuses an OUT inside SUBMITTED, a SUBMITTED
+    with no submission, and one that lacks students OUT's grades.csv has (unless
+    ALLOW_FEWER_STUDENTS)."""
     if not submitted.is_dir():
         from autograder.errors import CourseKitError
 
@@ -135,9 +135,9 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
                                    zygote=zygote.address if zygote else None, pool=pool)
             for result in runner(todo):
                 graded = _manual_state(result)
-                retired = carry_over(result, befores.get((result.student, result.assignment)))
+                carry_over(result, befores.get((result.student, result.assignment)))
                 if scores is not None:
-                    apply_manual_scores(result, scores, retired)
+                    apply_manual_scores(result, scores)
                 if _manual_state(result) != graded:  # the runner wrote it without them
                     write_submission_reports(out, result)
                 results[(result.student, result.assignment)] = result

@@ -6,7 +6,8 @@ path to the .db file), or, for courses without nbgrader, a CSV with the header
 manual are read; a score that is not a number, is negative or above the problem's
 points is refused with the row that holds it. A CSV row may also carry an
 `answer_digest` (the digest of the written answer it scores, as results.json records
-it): it then applies to that answer only (pipeline/answer_changes.py).
+it): it then applies to that answer only (pipeline/answer_changes.py). So does a
+gradebook score whose grade the kit cleared for a changed answer, with a note naming it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from autograder.config import Course
 from autograder.errors import ConfigError
+from autograder.pipeline.answer_changes import noted_answer
 from autograder.results import ManualScore
 
 __all__ = ["Key", "ManualScore", "read_manual_scores"]
@@ -134,5 +136,5 @@ def _from_gradebook(course: Course, db: str) -> dict[Key, ManualScore]:
                             _checked(float(grade.manual_score), manual[(assignment.name,
                                                                         problem)], where),
                             (comment.manual_comment or "") if comment is not None else "",
-                            from_gradebook=True)
+                            noted_answer(comment.auto_comment) if comment is not None else "")
     return scores

@@ -7,23 +7,26 @@ changes the answer, the score is retired into the problem's `history` (points, c
 the digest of the answer they were for) and the problem goes back to pending (or 0 if
 the new answer is empty), so no report shows an old score beside a new answer.
 
-The source of scores may still hold the retired score:
-- nbgrader's gradebook: the run that retires a score clears it there and flags the
-  grade `needs_manual_grade` (integrations/gradebook.py), so any score it holds later
-  was given in the formgrader for the new answer.
-- a CSV cannot be cleared: a row equal to a retired score (same points and comment) no
-  longer applies. The instructor scores the new answer with a new row, or confirms the
-  same score for it with the row's optional `answer_digest` column set to the digest
-  the kit prints (and records in results.json).
+The source of scores may still hold the retired score, which then no longer applies
+(same points and comment as a retired one, and not given for the current answer):
+- nbgrader's gradebook: the next `--gradebook` run clears it there, flags the grade
+  `needs_manual_grade` and leaves a note in the grade's autograder comment naming the
+  new answer's digest (integrations/gradebook.py); a score entered after that is read
+  as given for that answer (`noted_answer`), whatever its points.
+- a CSV cannot be cleared: the instructor scores the new answer with a new row, or
+  confirms the same score for it with the row's optional `answer_digest` column set to
+  the digest the kit prints (and records in results.json).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 
 from autograder.results import GRADED_BY_INSTRUCTOR, ManualScore, ProblemScore, SubmissionResult
 
 CHANGED = "the answer changed after it was scored"
+_NOTE = re.compile(r"\[course-kit answer ([0-9a-f]{12})\]")
 
 
 def answer_digest(answer: str) -> str:
@@ -35,13 +38,12 @@ def _manual(result: SubmissionResult) -> list[ProblemScore]:
     return [p for p in result.problems if p.manual]
 
 
-def carry_over(result: SubmissionResult, before: SubmissionResult | None) -> set[str]:
+def carry_over(result: SubmissionResult, before: SubmissionResult | None) -> None:
     """Put on RESULT, graded now, the people's scores and history of BEFORE (its earlier
-    grading); a score whose answer changed since is retired. The problems retired."""
+    grading); a score whose answer changed since is retired into the history."""
     if before is None:
-        return set()
+        return
     earlier = {p.problem: p for p in _manual(before)}
-    retired = set()
     for p in _manual(result):
         old = earlier.get(p.problem)
         if old is None:
@@ -56,22 +58,37 @@ def carry_over(result: SubmissionResult, before: SubmissionResult | None) -> set
         else:
             p.history.append({"points": old.points, "comment": old.comment,
                               "answer_digest": scored, "why": CHANGED})
-            retired.add(p.problem)
-    return retired
 
 
-def is_stale(p: ProblemScore, given: ManualScore, retired_now: bool = False) -> bool:
-    """Whether GIVEN, a source's score for P, was given for another answer than P's.
-    RETIRED_NOW: P's score was retired by this very run (the gradebook still holds it)."""
+def is_stale(p: ProblemScore, given: ManualScore) -> bool:
+    """Whether GIVEN, a source's score for P, was given for another answer than P's:
+    one for another answer's digest, or one equal to a score retired from P."""
     current = answer_digest(p.answer)
     if given.answer_digest:
         return given.answer_digest != current
     if (p.graded_by == GRADED_BY_INSTRUCTOR and p.scored_answer == current
             and (p.points, p.comment) == (given.points, given.comment)):
         return False  # already accepted for this answer
-    retired = any((h.get("points"), h.get("comment")) == (given.points, given.comment)
-                  and h.get("answer_digest") != current for h in p.history)
-    return retired and (retired_now or not given.from_gradebook)
+    return any((h.get("points"), h.get("comment")) == (given.points, given.comment)
+               and h.get("answer_digest") != current for h in p.history)
+
+
+def rescore_note(p: ProblemScore) -> str | None:
+    """The gradebook's autograder comment for P while its current answer is one whose
+    earlier answer's score was retired: it tells the grader why, and names the answer
+    (`noted_answer` reads it back). None otherwise."""
+    last = p.history[-1] if p.history else None
+    current = answer_digest(p.answer)
+    if last is None or last.get("answer_digest") == current:
+        return None
+    return (f"The answer changed after it was scored {last['points']:g}/{p.possible:g}: "
+            f"score the new answer. [course-kit answer {current}]")
+
+
+def noted_answer(auto_comment: str | None) -> str:
+    """The answer digest a gradebook grade's autograder comment names ("" if none)."""
+    found = _NOTE.search(auto_comment or "")
+    return found.group(1) if found else ""
 
 
 def retired_here(p: ProblemScore, held: float | None) -> bool:

@@ -15,7 +15,7 @@ that was never given, which scores 0 as nbgrader scores it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 
 from autograder.config import Notebook, Problem, Scoring
 from autograder.pipeline.answer_changes import answer_digest, is_stale
@@ -158,22 +158,21 @@ def _helpers_note(grade_id: str, helpers: list[str]) -> str:
             f"{'its own problem' if one else 'their own problems'}.")
 
 
-def apply_manual_scores(result: SubmissionResult, scores: Mapping[ManualKey, ManualScore],
-                        retired_now: Collection[str] = ()) -> bool:
+def apply_manual_scores(result: SubmissionResult,
+                        scores: Mapping[ManualKey, ManualScore]) -> bool:
     """Put the people's SCORES on RESULT's manual problems; True if anything changed.
 
     SCORES is the authority: a problem it does not score goes back to what grading gave
     it (pending, or 0 for no answer), so a score deleted in the gradebook disappears. A
     score given for another answer than the problem's (answer_changes.is_stale) does not
-    apply; RETIRED_NOW: the problems whose score this run retired. A score applied is
-    bound to the answer it now scores."""
+    apply. A score applied is bound to the answer it now scores."""
     changed = False
     for nb in result.notebooks:
         for p in nb.problems:
             if not p.manual:
                 continue
             given = scores.get((result.student, result.assignment, p.problem))
-            if given is not None and is_stale(p, given, p.problem in retired_now):
+            if given is not None and is_stale(p, given):
                 given = None
             if given is not None:
                 new = (float(given.points), given.comment, GRADED_BY_INSTRUCTOR,

@@ -124,8 +124,11 @@ def test_a_resubmitted_answer_scored_in_the_gradebook(fake_autograde, course, su
     with Gradebook(url) as gb:  # cleared and flagged for the formgrader
         grade = gb.find_grade(PROBLEM, "02-seven-steps", ASSIGNMENT, "carol")
         assert (grade.manual_score, grade.needs_manual_grade) == (None, True)
-        assert gb.find_comment(PROBLEM, "02-seven-steps", ASSIGNMENT,
-                               "carol").manual_comment is None
+        comment = gb.find_comment(PROBLEM, "02-seven-steps", ASSIGNMENT, "carol")
+        assert comment.manual_comment is None
+        assert comment.auto_comment == ("The answer changed after it was scored 1/2: score "
+                                        "the new answer. [course-kit answer "
+                                        f"{answer_digest(NEW_ANSWER)}]")
     autograded = (tmp_path / "autograded" / "carol" / ASSIGNMENT / NOTEBOOK).read_text()
     assert "sorry." in autograded  # the formgrader shows the new answer
     final = write_grades(course, out, manual_scores=url)
