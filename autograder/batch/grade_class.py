@@ -1,15 +1,17 @@
 """Grade a class: find submissions, grade each in a sandbox, write reports.
 
-Each submission's results.json is written atomically as soon as it is graded, with
-a fingerprint of everything that determines its grade; a rerun after an interrupt
-skips the submissions whose fingerprint still matches. grades.csv is rebuilt from
-the results files at the end, also atomically.
+This module is the one writer of OUT. The runners (local_runner.py, dask_runner.py)
+only grade and yield results; each result is written here as it arrives, once:
+its results.json atomically, with a fingerprint of everything that determines its
+grade, so that a rerun after an interrupt skips the submissions whose fingerprint
+still matches. The class reports (grades.csv, summary.html) are written once, at the
+end, from every result, also atomically.
 
 Manual scores (a person's, from nbgrader's gradebook or a CSV) are put on every result,
-graded now or reused; a submission whose manual scores changed gets its feedback page
-and results.json rewritten. The scores an earlier run recorded in OUT carry over onto a
-submission graded again, each only onto the answer it was given for (a changed answer
-goes back to pending, pipeline/answer_changes.py); a source given then has its say.
+graded now or reused; a reused submission whose manual scores changed gets its feedback
+page and results.json rewritten. The scores an earlier run recorded in OUT carry over
+onto a submission graded again, each only onto the answer it was given for (a changed
+answer goes back to pending, pipeline/answer_changes.py); a source given then has its say.
 """
 
 from __future__ import annotations
@@ -21,19 +23,21 @@ import threading
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from autograder.batch import preflight
-from autograder.batch.jobs import Job, discover, earlier, finished, with_refusals
+from autograder.batch.jobs import Job, discover, earlier, with_refusals
 from autograder.batch.local_runner import choose_runner
 from autograder.config import Course
+from autograder.lateness.late_work import late_work_of
 from autograder.pipeline.answer_changes import carry_over
 from autograder.pipeline.score import ManualKey, apply_manual_scores
 from autograder.reports.class_reports import write_class_reports
-from autograder.reports.submission import write_submission_reports
+from autograder.reports.submission import refresh_late_work, write_submission_reports
 from autograder.results import ManualScore, SubmissionResult
 from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
 from autograder.sandbox.pool import WorkerPool
@@ -96,21 +100,8 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     out.mkdir(parents=True, exist_ok=True)
     for litter in out.rglob(".*.tmp"):  # half-written by a run that was killed
         litter.unlink(missing_ok=True)
-    results: dict[tuple[str, str], SubmissionResult] = {}
-    todo, stale = [], []
-    # The earlier grading of each submission graded now: its people's scores carry over,
-    # each staying with the answer it was given for (pipeline/answer_changes.py).
-    befores: dict[tuple[str, str], SubmissionResult | None] = {}
-    for job in jobs:
-        chosen = not students or job.student in students
-        done = (None if force else finished(out, job)) if chosen else earlier(out, job)
-        if done is not None:
-            results[(job.student, job.assignment)] = done
-            if not chosen and done.fingerprint != job.fingerprint:
-                stale.append(f"{job.student}/{job.assignment}")
-        elif chosen:
-            todo.append(job)
-            befores[(job.student, job.assignment)] = earlier(scores_from or out, job)
+    plan = _resume(out, jobs, students, force, scores_from)
+    results, todo, stale = plan.results, plan.todo, plan.stale
     reused = sum(1 for student, _ in results if not students or student in students)
     # The zygote imports torch and fastai in its sandbox (seconds) while everything else
     # starts: first, and once for all grading processes.
@@ -126,23 +117,26 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         try:
             # While the zygote starts: the people's scores onto the results reused.
             scores = manual_scores() if callable(manual_scores) else manual_scores
-            if scores is not None:
-                for done in list(results.values()):
-                    if apply_manual_scores(done, scores):
-                        write_submission_reports(out, done)
-            runner = choose_runner(course, out, run_seed, workers=workers, unsafe=unsafe,
+            rescored = [] if scores is None else [
+                done for done in results.values() if apply_manual_scores(done, scores)]
+            graded = {(job.student, job.assignment): job for job in todo}
+            runner = choose_runner(course, run_seed, workers=workers, unsafe=unsafe,
                                    dask_scheduler=dask_scheduler,
                                    zygote=zygote.address if zygote else None, pool=pool)
-            for result in runner(todo):
-                graded = _manual_state(result)
-                carry_over(result, befores.get((result.student, result.assignment)))
-                if scores is not None:
-                    apply_manual_scores(result, scores)
-                if _manual_state(result) != graded:  # the runner wrote it without them
-                    write_submission_reports(out, result)
-                results[(result.student, result.assignment)] = result
-                bar.set_postfix_str(f"{result.student}: {result.total:g}/{result.possible:g}")
-                bar.update()
+            for result in chain(rescored, runner(todo)):
+                job = graded.get((result.student, result.assignment))
+                if job is not None:  # graded now, not reused
+                    result.fingerprint = job.fingerprint
+                    result.submitted = str(job.directory.absolute())
+                    carry_over(result, plan.befores.get((result.student, result.assignment)))
+                    if scores is not None:
+                        apply_manual_scores(result, scores)
+                    results[(result.student, result.assignment)] = result
+                    bar.set_postfix_str(f"{result.student}: {result.total:g}/"
+                                        f"{result.possible:g}")
+                    bar.update()
+                # The one place a submission's reports are written, as it arrives.
+                write_submission_reports(out, result, late_work_of(course, result))
         finally:
             if zygote:
                 zygote.close()
@@ -155,14 +149,40 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         except Exception as exc:  # a secondary pass: report it, never lose grades.csv
             similar = None
             failed.append(f"similarity check not completed: {type(exc).__name__}: {exc}")
+        refresh_late_work(course, out, ordered)  # course.yml's late work may have changed
         failed = write_class_reports(course, out, ordered, similar, failed)
     errors = [f"{r.student}/{r.assignment}/{error}" for r in ordered for error in r.kit_errors]
     return BatchResult(ordered, len(todo), reused, errors + failed, stale)
 
 
-def _manual_state(result: SubmissionResult) -> list[tuple[Any, ...]]:
-    return [(p.points, p.comment, p.graded_by, p.scored_answer, len(p.history))
-            for p in result.problems if p.manual]
+@dataclass
+class _Plan:
+    results: dict[tuple[str, str], SubmissionResult]  # reused from OUT
+    todo: list[Job]  # to grade
+    stale: list[str]  # BatchResult.stale
+    # TODO's earlier gradings (in OUT, or SCORES_FROM): their people's scores carry over
+    befores: dict[tuple[str, str], SubmissionResult | None]
+
+
+def _resume(out: Path, jobs: list[Job], students: Collection[str], force: bool,
+            scores_from: Path | None) -> _Plan:
+    """What OUT holds already: each job's earlier result is read once, and reused when it
+    graded the same inputs (or the job is not among STUDENTS); the others are to do."""
+    plan = _Plan({}, [], [], {})
+    for job in jobs:
+        chosen = not students or job.student in students
+        before = earlier(out, job)
+        if before is not None and not chosen:
+            plan.results[(job.student, job.assignment)] = before
+            if before.fingerprint != job.fingerprint:
+                plan.stale.append(f"{job.student}/{job.assignment}")
+        elif before is not None and not force and before.fingerprint == job.fingerprint:
+            plan.results[(job.student, job.assignment)] = before
+        elif chosen:
+            plan.todo.append(job)
+            plan.befores[(job.student, job.assignment)] = \
+                before if scores_from is None else earlier(scores_from, job)
+    return plan
 
 
 def _check_chosen(students: Collection[str], jobs: list[Job], submitted: Path) -> None:

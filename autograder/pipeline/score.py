@@ -16,6 +16,7 @@ that was never given, which scores 0 as nbgrader scores it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from autograder.config import Notebook, Problem, Scoring
 from autograder.pipeline.answer_changes import answer_digest, is_stale
@@ -27,7 +28,14 @@ from autograder.results import (
     TestResult,
 )
 
-ManualKey = tuple[str, str, str]  # (student, assignment, problem)
+
+class ManualKey(NamedTuple):
+    """Whose manual score: the one key of every reader and user of people's scores
+    (nbgrader's gradebook, the manual-score CSV, results.json, final grades)."""
+
+    student: str
+    assignment: str
+    problem: str
 
 
 def manual_score(problem: str, possible: float, answer: str) -> ProblemScore:
@@ -171,7 +179,7 @@ def apply_manual_scores(result: SubmissionResult,
         for p in nb.problems:
             if not p.manual:
                 continue
-            given = scores.get((result.student, result.assignment, p.problem))
+            given = scores.get(ManualKey(result.student, result.assignment, p.problem))
             if given is not None and is_stale(p, given):
                 given = None
             if given is not None:

@@ -1,21 +1,24 @@
 """One submission through the steps: load -> restore -> execute -> grade -> score.
 
 The steps, in order, are the modules of the same names; this file only wires them
-and turns whatever goes wrong with one notebook into a result with a reason.
+and turns whatever goes wrong with one notebook into a result with a reason. Its two
+halves, `execute_restored` (restore -> execute) and `grade_execution` (grade -> score
+on one seed), are also what `course audit` grades its notebook variants with.
 """
 
 from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable, Collection
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from autograder.config import Course, Notebook
 from autograder.notebook_cells import read
 from autograder.pipeline.answers import written_answers
-from autograder.pipeline.execute import execute
+from autograder.pipeline.execute import Execution, execute
 from autograder.pipeline.grade import GraderError, grader_file, run_graders
 from autograder.pipeline.load import Loaded, load_submission
 from autograder.pipeline.reference import ReferenceHelpers, reference_helpers
@@ -27,7 +30,9 @@ from autograder.results import (
     NotebookStatus,
     ProblemScore,
     SubmissionResult,
+    TestResult,
 )
+from autograder.sandbox.channel import CallReply
 from autograder.sandbox.pool import WorkerPool
 
 
@@ -77,6 +82,37 @@ def _release(course: Course, assignment: str, spec: Notebook) -> Any | None:
     return _source(path) if path.is_file() else None
 
 
+class Executed(NamedTuple):
+    notebook: Any  # as restored
+    changes: list[Change]  # what the restore changed
+    execution: Execution  # the caller closes it
+
+
+def execute_restored(course: Course, assignment: str, spec: Notebook, notebook: Any,
+                     pool: WorkerPool, before: Callable[[Any], None] | None = None
+                     ) -> Executed:
+    """NOTEBOOK restored against its source and executed in a worker of POOL. BEFORE
+    (the restored notebook) runs first: what it reads is kept when the execution fails."""
+    restored, changes = restore(notebook, _source(course.source_notebook(assignment, spec.file)))
+    if before is not None:
+        before(restored)
+    return Executed(restored, changes, execute(restored, pool, course.limits))
+
+
+def grade_execution(course: Course, assignment: str, spec: Notebook,
+                    call: Callable[..., CallReply], seed: int, *,
+                    answers: dict[str, str] | None = None,
+                    artifacts: list[dict[str, Any]] | None = None,
+                    problems: Collection[str] | None = None
+                    ) -> tuple[list[TestResult], list[ProblemScore]]:
+    """The hidden graders run on seed SEED against CALL (an execution's `call`, or one
+    that wraps it), and the problems scored: (tests, scores). ANSWERS: the written ones;
+    PROBLEMS: run only these problems' tests."""
+    tests = run_graders(grader_file(course.path("graders"), assignment, spec.stem), call, seed,
+                        artifacts, references_of(course, assignment, spec), problems)
+    return tests, score(spec, tests, answers)
+
+
 def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
                    pool: WorkerPool, seed: int, refused: str = "") -> NotebookResult:
     """REFUSED: why the file was refused where it was read (the Dask client)."""
@@ -92,15 +128,18 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
             if loaded.refused:  # listed with the tamper events, too
                 result.changes = [Change("refused", spec.file, loaded.reason)]
             return result
-        source = course.source_notebook(assignment, spec.file)
-        notebook, result.changes = restore(loaded.notebook, _source(source))
-        answers = written_answers(notebook, _release(course, assignment, spec), spec)
-        execution = execute(notebook, pool, course.limits)
+        release = _release(course, assignment, spec)
+
+        def read_answers(restored: Any) -> None:
+            nonlocal answers
+            answers = written_answers(restored, release, spec)
+
+        _, result.changes, execution = execute_restored(course, assignment, spec,
+                                                        loaded.notebook, pool, read_answers)
         result.cells = execution.outcomes
-        tests = grader_file(course.path("graders"), assignment, spec.stem)
-        result.tests = run_graders(tests, execution.call, seed, result.artifacts,
-                                   references_of(course, assignment, spec))
-        result.problems = score(spec, result.tests, answers)
+        result.tests, result.problems = grade_execution(
+            course, assignment, spec, execution.call, seed, answers=answers,
+            artifacts=result.artifacts)
         result.restarts = execution.restarts
     except GraderError:
         raise  # the course is broken, not the submission: stop loudly

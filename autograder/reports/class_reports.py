@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import Course
+from autograder.lateness.late_work import LateStatus, late_work_of
 from autograder.reports.files import write_atomic
 from autograder.reports.summary import write_summary
 from autograder.results import NotebookStatus, SubmissionResult
@@ -74,6 +75,11 @@ def summary_table(course: Course, results: list[SubmissionResult]) -> str:
         waiting = [p.problem for p in r.problems if p.points is None]
         if waiting:
             notes.insert(0, f"{r.pending:g} point(s) pending: {', '.join(waiting)}")
+        late = late_work_of(course, r)
+        if late.status == LateStatus.LATE:
+            notes.append(f"{late.hours_late:g} h late, penalty {late.penalty:g}")
+        elif late.status == LateStatus.NEEDS_REVIEW:
+            notes.append("submission time needs review (see summary.html)")
         score = f"{r.total:g}/{r.possible:g}"
         lines.append(f"{r.student:<{width}}  {r.assignment:<18} {score:>11}  "
                      + "; ".join(notes))
