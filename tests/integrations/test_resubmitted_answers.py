@@ -84,7 +84,8 @@ def _set_score(url: str, points: float, comment: str) -> None:
 
 
 def test_a_resubmitted_answer_scored_in_the_gradebook(fake_autograde, course, submitted,
-                                                      tmp_path, gradebook, capsys):
+                                                      tmp_path, gradebook, capsys,
+                                                      course_copy):
     from nbgrader.api import Gradebook
 
     from autograder.cli import main
@@ -92,7 +93,7 @@ def test_a_resubmitted_answer_scored_in_the_gradebook(fake_autograde, course, su
     out, url = tmp_path / "out", db_url(str(gradebook))
 
     def course_autograde() -> str:
-        assert main(["--course", str(ROOT), "autograde", str(submitted), "--out", str(out),
+        assert main(["--course", str(course_copy), "autograde", str(submitted), "--out", str(out),
                      "--gradebook", url]) == 0
         return capsys.readouterr().out
 
@@ -129,7 +130,8 @@ def test_a_resubmitted_answer_scored_in_the_gradebook(fake_autograde, course, su
         assert comment.auto_comment == ("The answer changed after it was scored 1/2: score "
                                         "the new answer. [course-kit answer "
                                         f"{answer_digest(NEW_ANSWER)}]")
-    autograded = (tmp_path / "autograded" / "carol" / ASSIGNMENT / NOTEBOOK).read_text()
+    # nbgrader's autograded/ goes into the course directory, which the formgrader serves
+    autograded = (course_copy / "autograded" / "carol" / ASSIGNMENT / NOTEBOOK).read_text()
     assert "sorry." in autograded  # the formgrader shows the new answer
     final = write_grades(course, out, manual_scores=url)
     assert str(final.grades[0].status) == "pending"
