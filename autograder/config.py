@@ -245,6 +245,11 @@ class Limits(_Strict):
     call_seconds: float = Field(default=20, gt=0)
     cell_seconds: float = Field(default=60, gt=0)
     notebook_seconds: float = Field(default=180, gt=0)
+    # CPU budgets (pipeline/budgets.py): this many times the reference solution's CPU time,
+    # never less than cpu_floor_seconds for a call (a third of cell_seconds and of
+    # notebook_seconds for executing a notebook; the seconds above are wall-clock backstops).
+    cpu_multiple: float = Field(default=20, ge=1)
+    cpu_floor_seconds: float = Field(default=5, gt=0)
     memory_mb: int = Field(default=3072, ge=256)
     processes: int = Field(default=256, ge=16)
     file_size_mb: int = Field(default=64, ge=1)

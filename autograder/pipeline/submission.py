@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from autograder.config import Course, Notebook
 from autograder.notebook_cells import read
 from autograder.pipeline.answers import written_answers
+from autograder.pipeline.budgets import Budgets
 from autograder.pipeline.execute import Execution, execute
 from autograder.pipeline.grade import GraderError, grader_file, run_graders
 from autograder.pipeline.load import Loaded, load_submission
@@ -89,14 +90,15 @@ class Executed(NamedTuple):
 
 
 def execute_restored(course: Course, assignment: str, spec: Notebook, notebook: Any,
-                     pool: WorkerPool, before: Callable[[Any], None] | None = None
-                     ) -> Executed:
+                     pool: WorkerPool, before: Callable[[Any], None] | None = None,
+                     budgets: Budgets | None = None) -> Executed:
     """NOTEBOOK restored against its source and executed in a worker of POOL. BEFORE
-    (the restored notebook) runs first: what it reads is kept when the execution fails."""
+    (the restored notebook) runs first: what it reads is kept when the execution fails.
+    BUDGETS: the CPU budgets measured from the reference (None: course.yml's)."""
     restored, changes = restore(notebook, _source(course.source_notebook(assignment, spec.file)))
     if before is not None:
         before(restored)
-    return Executed(restored, changes, execute(restored, pool, course.limits))
+    return Executed(restored, changes, execute(restored, pool, course.limits, budgets))
 
 
 def grade_execution(course: Course, assignment: str, spec: Notebook,
@@ -134,8 +136,11 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
             nonlocal answers
             answers = written_answers(restored, release, spec)
 
+        budgets = reference_budgets(course, assignment, spec, pool, seed) \
+            if pool.measure_reference else None
         _, result.changes, execution = execute_restored(course, assignment, spec,
-                                                        loaded.notebook, pool, read_answers)
+                                                        loaded.notebook, pool, read_answers,
+                                                        budgets)
         result.cells = execution.outcomes
         result.tests, result.problems = grade_execution(
             course, assignment, spec, execution.call, seed, answers=answers,
@@ -164,3 +169,41 @@ def grade_submission(course: Course, student: str, assignment: str, directory: P
     notebooks = [grade_notebook(course, assignment, nb, directory / nb.file, pool, seed,
                                 refused.get(nb.file, "")) for nb in spec.notebooks]
     return SubmissionResult(student, assignment, seed, notebooks, sandbox_name)
+
+
+# ------------------------------------------------------------------ the reference's cost
+_MEASURED: dict[tuple[str, str, str], Budgets] = {}
+
+
+def reference_budgets(course: Course, assignment: str, spec: Notebook, pool: WorkerPool,
+                      seed: int) -> Budgets:
+    """SPEC's CPU budgets (pipeline/budgets.py), from its reference solution graded once in
+    this process on POOL (cached: the same machine, the same run). Without a source
+    notebook: the fixed ones."""
+    key = (str(course.root), assignment, spec.file)
+    if key not in _MEASURED:
+        source = course.source_notebook(assignment, spec.file)
+        _MEASURED[key] = (_measure(course, assignment, spec, source, pool, seed)
+                          if source.is_file() else Budgets.fixed(course.limits))
+    return _MEASURED[key]
+
+
+def _measure(course: Course, assignment: str, spec: Notebook, source: Path, pool: WorkerPool,
+             seed: int) -> Budgets:
+    """Execute the SOURCE notebook and run the hidden graders on it, recording the CPU
+    time of its cells and of each call; the budgets follow from those costs."""
+    _, _, execution = execute_restored(course, assignment, spec, read(source), pool,
+                                       budgets=Budgets.fixed(course.limits))
+    costs: dict[str, float] = {}
+
+    def recording(name: str, args: tuple, kwargs: dict, **lend: Any) -> Any:
+        reply = execution.call(name, args, kwargs, **lend)
+        costs[name] = max(costs.get(name, 0.0), reply.cpu)
+        return reply
+
+    try:
+        grade_execution(course, assignment, spec, recording, seed)
+    finally:
+        execution.close()
+    return Budgets.from_costs(course.limits, costs, max(execution.cell_cpu, default=0.0),
+                              sum(execution.cell_cpu))
