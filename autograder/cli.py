@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
                         "feedback.html go; a rerun reuses the submissions already graded")
     p.add_argument("--workers", type=_positive, default=1,
                    help="grading processes side by side, about one core each (default 1)")
-    p.add_argument("--seed", type=int, help="replay a grading with this seed")
+    p.add_argument("--seed", type=int,
+                   help="replay a grading with this seed (default: a regrade in place replays "
+                        "the seed of the results in --out; a new --out draws one)")
     p.add_argument("--dask-scheduler", help="tcp://HOST:PORT of a Dask cluster to grade on")
     p.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="grade without bubblewrap (student code can reach your files and "
@@ -54,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="grade only this student (repeatable); the others' results stay")
     p.add_argument("--force", action="store_true",
                    help="grade again what a rerun would reuse (the --student ones, or all)")
+    p.add_argument("--allow-fewer-students", action="store_true",
+                   help="let this run's grades.csv lack submissions the one in --out has "
+                        "(they were taken out of SUBMITTED on purpose)")
     p.add_argument("--compare", type=Path, metavar="PREVIOUS_OUT",
                    help="list every score that differs from this earlier --out folder "
                         "(terminal and OUT/changes.csv); grade into a new --out to preview")
@@ -158,6 +163,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return check_notebook(args.notebook, Path(args.course))
     course = load_course(args.course)
+    if args.command in ("autograde", "grades"):  # a grade out of points nobody stated
+        from autograder.authoring.points import require_agreement
+
+        require_agreement(course, args.command)
     if args.command == "generate":
         from autograder.authoring.generate import generate
 
@@ -205,7 +214,8 @@ def _autograde(course: Course, args: argparse.Namespace) -> int:
                         gradebook=args.gradebook, nbgrader_dir=args.nbgrader_dir,
                         manual_scores=args.manual_scores, students=args.student,
                         workers=args.workers, unsafe_no_sandbox=args.unsafe_no_sandbox,
-                        dask_scheduler=args.dask_scheduler, force=args.force)
+                        dask_scheduler=args.dask_scheduler, force=args.force,
+                        allow_fewer_students=args.allow_fewer_students)
     batch = run.batch
     print(summary_table(course, batch.results))
     print(f"\ngraded {batch.graded} submission(s), reused {batch.reused} finished earlier; "
@@ -215,6 +225,7 @@ def _autograde(course: Course, args: argparse.Namespace) -> int:
               "--student, graded with another course.yml, graders or submission: "
               f"{', '.join(batch.stale)}; run without --student to regrade them",
               file=sys.stderr)
+    _print_rescore(batch.results)
     if run.changes is not None:
         print("\n" + changes_table(run.changes, str(args.compare)))
         print(f"changes in {run.changes_file}")
@@ -225,6 +236,16 @@ def _autograde(course: Course, args: argparse.Namespace) -> int:
         print("the kit failed on:\n" + "\n".join(run.failed), file=sys.stderr)
         return 2
     return 0
+
+
+def _print_rescore(results: list) -> None:
+    from autograder.pipeline.answer_changes import awaiting_rescore
+
+    lines = awaiting_rescore(results)
+    if lines:
+        print(f"\n{len(lines)} written answer(s) changed since they were scored; their old "
+              "scores are kept as history, not as grades: score them again\n"
+              + "\n".join(lines))
 
 
 def _grades(course: Course, args: argparse.Namespace) -> int:

@@ -105,6 +105,7 @@ class ManualScore:
 
     points: float
     comment: str = ""
+    answer_digest: str = ""  # given for this answer only (pipeline/answer_changes.py)
 
 
 GRADED_BY_INSTRUCTOR = "instructor"
@@ -124,6 +125,9 @@ class ProblemScore(_Json):
     answer: str = ""  # manual problems: the student's written answer ("" = none given)
     comment: str = ""  # the grader's comment on a manual score
     graded_by: str = ""  # "" = the kit; GRADED_BY_INSTRUCTOR = a person's manual score
+    scored_answer: str = ""  # digest of the answer a person's score was given for
+    history: list[dict[str, Any]] = field(default_factory=list)  # scores retired because
+    #   the answer changed: points, comment, answer_digest, why (pipeline/answer_changes.py)
 
     def cost_of(self, test: TestResult) -> str:
         """What a failed check of this problem cost, for students (score step's `cost`)."""
@@ -228,7 +232,14 @@ class SubmissionResult(_Json):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def possible(self) -> float:
-        return round(sum(p.possible for p in self.problems if p.points is not None), 2)
+        """Every problem's points, those still pending with a person included: one
+        denominator for every student and every report."""
+        return round(sum(p.possible for p in self.problems), 2)
+
+    @property
+    def pending(self) -> float:
+        """The points of the problems still waiting for a person's score."""
+        return round(sum(p.possible for p in self.problems if p.points is None), 2)
 
     @property
     def kit_errors(self) -> list[str]:

@@ -57,3 +57,20 @@ def run_course(*args: str, cwd: Path = ROOT, timeout: float = 900
     env = {**os.environ, "PATH": f"{COURSE_BIN.parent}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.run([str(COURSE_BIN), *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+@pytest.fixture
+def fake_autograde(monkeypatch):
+    """`course autograde` run in this process (autograder.cli.main) grades on the scripted
+    fake sandbox (sandbox/fake.py) instead of bubblewrap: the command as a user runs it,
+    without the seconds of real notebooks."""
+    import functools
+
+    import autograder.batch.grade_class as grade_class
+    from autograder.sandbox.fake import FakeSandbox
+
+    pool = FakeSandbox().pool()
+    monkeypatch.setattr(grade_class, "autograde",
+                        functools.partial(grade_class.autograde, pool=pool))
+    yield
+    pool.close()

@@ -43,7 +43,8 @@ def test_a_result_survives_its_json_round_trip():
     again = SubmissionResult.from_dict(json.loads(text))
     assert again == result
     assert again.notebooks[0].cells[0].status is CellStatus.ERROR
-    assert (again.total, again.possible) == (0.5, 1.0)  # the manual problem is pending
+    # the manual problem is pending: in `possible` (one denominator) and in `pending`
+    assert (again.total, again.possible, again.pending) == (0.5, 3.0, 2.0)
 
 
 def test_status_values_are_written_as_plain_strings():
@@ -71,14 +72,22 @@ def test_a_results_json_from_before_the_pydantic_types_still_reads():
     written = json.loads(BEFORE.read_text())
     result = read_results(BEFORE)
     assert (result.student, result.assignment, result.seed) == ("carol", "gradient-descent", 7)
-    assert (result.total, result.possible) == (written["total"], written["possible"])
+    # one denominator now: `possible` includes the pending written answer the old file left out
+    assert (result.total, result.possible - result.pending) == \
+        (written["total"], written["possible"])
     assert [nb.restarts for nb in result.notebooks] == \
         [nb["worker_restarts"] for nb in written["notebooks"]]
     assert [p.manual for p in result.problems] == [p["manual"] for nb in written["notebooks"]
                                                    for p in nb["problems"]]
     assert "explain_lecture_bug" in [p.problem for p in result.problems if p.manual]
-    # Written again, it says the same (to the rounding of the seconds it already had).
-    assert json.loads(results_json(result)) == written
+    # Written again, it says the same (to the rounding of the seconds it already had),
+    # but for one denominator and the (empty) record of which answer a score was for.
+    again = json.loads(results_json(result))
+    assert again.pop("possible") == written.pop("possible") + result.pending
+    for nb in again["notebooks"]:
+        for p in nb["problems"]:
+            assert (p.pop("scored_answer"), p.pop("history")) == ("", [])
+    assert again == written
     assert render_feedback(result)
 
 

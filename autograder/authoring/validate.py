@@ -20,9 +20,10 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from autograder.authoring.points import disagreements
 from autograder.config import Assignment, Course, Notebook
 from autograder.errors import ValidationFailed
-from autograder.notebook_cells import grade_id, is_solution, is_test, nbgrader, read
+from autograder.notebook_cells import grade_id, is_solution, read
 from autograder.pipeline.grade import grader_file
 from autograder.results import CellStatus
 
@@ -71,24 +72,10 @@ def check_source(course: Course, a: Assignment, spec: Notebook) -> list[str]:
     ids = [grade_id(c) for c in nb.cells if grade_id(c)]
     for dup in sorted({g for g in ids if ids.count(g) > 1}):
         problems.append(f"{where}: grade_id {dup!r} is used by more than one cell")
-    solutions = [grade_id(c) for c in nb.cells if is_solution(c)]
-    tests = {grade_id(c): c for c in nb.cells if is_test(c)}
-    for problem, p in spec.problems.items():
-        if solutions.count(problem) != 1:
-            problems.append(f"{where}: problem {problem!r} needs exactly one solution cell "
-                            f"(found {solutions.count(problem)})")
-        if p.manual:
-            continue
-        test = tests.get(f"test_{problem}")
-        if test is None:
-            problems.append(f"{where}: problem {problem!r} has no visible test cell "
-                            f"with grade_id 'test_{problem}'")
-        elif float(nbgrader(test).get("points", -1)) != p.points:
-            problems.append(f"{where}: test_{problem} has {nbgrader(test).get('points')} points "
-                            f"but course.yml says {p.points:g}; course.yml is the authority")
-        if not grader_file(course.path("graders"), a.name, spec.stem).is_file():
-            problems.append(f"{where}: no hidden graders "
-                            f"{grader_file(course.path('graders'), a.name, spec.stem)}")
+    problems += disagreements(course, a, spec)  # problems and points, as autograde checks
+    graders = grader_file(course.path("graders"), a.name, spec.stem)
+    if any(not p.manual for p in spec.problems.values()) and not graders.is_file():
+        problems.append(f"{where}: no hidden graders {graders}")
     return problems
 
 

@@ -9,8 +9,9 @@ end, from every result, also atomically.
 
 Manual scores (a person's, from nbgrader's gradebook or a CSV) are put on every result,
 graded now or reused; a reused submission whose manual scores changed gets its feedback
-page and results.json rewritten. Without a source of manual scores, those an earlier run
-recorded in OUT stay, also on a submission graded again.
+page and results.json rewritten. The scores an earlier run recorded in OUT carry over
+onto a submission graded again, each only onto the answer it was given for (a changed
+answer goes back to pending, pipeline/answer_changes.py); a source given then has its say.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from typing import Any
 
 from tqdm import tqdm
 
+from autograder.batch import preflight
 from autograder.batch.jobs import Job, discover, earlier, with_refusals
 from autograder.batch.local_runner import choose_runner
 from autograder.config import Course
 from autograder.lateness.late_work import late_work_of
-from autograder.pipeline.score import ManualKey, apply_manual_scores, recorded_manual_scores
+from autograder.pipeline.answer_changes import carry_over
+from autograder.pipeline.score import ManualKey, apply_manual_scores
 from autograder.reports.class_reports import write_class_reports
 from autograder.reports.submission import refresh_late_work, write_submission_reports
 from autograder.results import ManualScore, SubmissionResult
@@ -62,7 +65,8 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
               students: Collection[str] = (), force: bool = False,
               pool: WorkerPool | None = None,
               refused: dict[str, dict[str, str]] | None = None,
-              manual_scores: ManualScores | Callable[[], ManualScores] | None = None
+              manual_scores: ManualScores | Callable[[], ManualScores] | None = None,
+              allow_fewer_students: bool = False, scores_from: Path | None = None
               ) -> BatchResult:
     """Grade SUBMITTED into OUT. STUDENTS: grade only these (the others' earlier results
     stay as they are); FORCE: grade again what a rerun would reuse. POOL: grade in this
@@ -71,8 +75,12 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     it was refused before it reached SUBMITTED (the Gradescope runner's uploads); those
     notebooks are graded as refused. MANUAL_SCORES: the people's scores of the manual
     problems (integrations.manual_scores), the authority when given; None keeps those in
-    OUT. A function that reads them is called once the sandbox is starting (reading
-    nbgrader's gradebook takes seconds)."""
+    OUT. SCORES_FROM: the --out folder whose people's scores carry over onto what is
+    graded now (default OUT; a preview's PREVIOUS). A function that reads them is called
+    once the sandbox is starting (reading nbgrader's gradebook takes seconds). Before
+    anything is written, batch/preflight.py refuses an OUT inside SUBMITTED, a SUBMITTED
+    with no submission, and one that lacks students OUT's grades.csv has (unless
+    ALLOW_FEWER_STUDENTS)."""
     if not submitted.is_dir():
         from autograder.errors import CourseKitError
 
@@ -84,18 +92,22 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     else:
         sandbox = choose_sandbox(allow_unsandboxed=unsafe_no_sandbox)
         unsafe = isinstance(sandbox, Unsandboxed)
+    preflight.check_out_folder(submitted, out)
+    jobs = [with_refusals(course, job, refused[job.student])
+            if refused and refused.get(job.student) else job
+            for job in discover(course, submitted)]
+    found = [(job.student, job.assignment) for job in jobs]
+    preflight.check_found(course, submitted, found)
+    _check_chosen(students, jobs, submitted)
+    preflight.check_no_fewer(out, found, allow_fewer_students)
     out.mkdir(parents=True, exist_ok=True)
     if isinstance(sandbox, Container):  # student code sees this filesystem: hide secrets
         for path in shield(secret_paths(course, submitted, out)):
             print(f"container mode: {path} is now readable by its owner alone", file=sys.stderr)
     for litter in out.rglob(".*.tmp"):  # half-written by a run that was killed
         litter.unlink(missing_ok=True)
-    jobs = [with_refusals(course, job, refused[job.student])
-            if refused and refused.get(job.student) else job
-            for job in discover(course, submitted)]
-    _check_chosen(students, jobs, submitted)
-    plan = _resume(out, jobs, students, force)
-    results, todo, stale, carried = plan.results, plan.todo, plan.stale, plan.carried
+    plan = _resume(out, jobs, students, force, scores_from)
+    results, todo, stale = plan.results, plan.todo, plan.stale
     reused = sum(1 for student, _ in results if not students or student in students)
     # The zygote imports torch and fastai in its sandbox (seconds) while everything else
     # starts: first, and once for all grading processes.
@@ -122,7 +134,9 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
                 if job is not None:  # graded now, not reused
                     result.fingerprint = job.fingerprint
                     result.submitted = str(job.directory.absolute())
-                    apply_manual_scores(result, carried if scores is None else scores)
+                    carry_over(result, plan.befores.get((result.student, result.assignment)))
+                    if scores is not None:
+                        apply_manual_scores(result, scores)
                     results[(result.student, result.assignment)] = result
                     bar.set_postfix_str(f"{result.student}: {result.total:g}/"
                                         f"{result.possible:g}")
@@ -152,10 +166,12 @@ class _Plan:
     results: dict[tuple[str, str], SubmissionResult]  # reused from OUT
     todo: list[Job]  # to grade
     stale: list[str]  # BatchResult.stale
-    carried: dict[ManualKey, ManualScore]  # the people's scores OUT records for TODO's
+    # TODO's earlier gradings (in OUT, or SCORES_FROM): their people's scores carry over
+    befores: dict[tuple[str, str], SubmissionResult | None]
 
 
-def _resume(out: Path, jobs: list[Job], students: Collection[str], force: bool) -> _Plan:
+def _resume(out: Path, jobs: list[Job], students: Collection[str], force: bool,
+            scores_from: Path | None) -> _Plan:
     """What OUT holds already: each job's earlier result is read once, and reused when it
     graded the same inputs (or the job is not among STUDENTS); the others are to do."""
     plan = _Plan({}, [], [], {})
@@ -170,8 +186,8 @@ def _resume(out: Path, jobs: list[Job], students: Collection[str], force: bool) 
             plan.results[(job.student, job.assignment)] = before
         elif chosen:
             plan.todo.append(job)
-            if before is not None:  # without a source of manual scores, these stay
-                plan.carried.update(recorded_manual_scores(before))
+            plan.befores[(job.student, job.assignment)] = \
+                before if scores_from is None else earlier(scores_from, job)
     return plan
 
 

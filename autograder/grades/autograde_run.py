@@ -16,7 +16,13 @@ from pathlib import Path
 from autograder.batch.grade_class import BatchResult, ManualScores, autograde
 from autograder.config import Course
 from autograder.errors import CourseKitError
-from autograder.grades.compare import ScoreChange, previous_seed, score_changes, write_changes
+from autograder.grades.compare import (
+    ScoreChange,
+    previous_seed,
+    score_changes,
+    seed_in_place,
+    write_changes,
+)
 from autograder.grades.graded import read_graded
 
 
@@ -34,11 +40,14 @@ def run_autograde(course: Course, submitted: Path, out: Path, *, seed: int | Non
                   nbgrader_dir: Path | None = None, manual_scores: str | None = None,
                   students: Collection[str] = (), force: bool = False, workers: int = 1,
                   unsafe_no_sandbox: bool = False, dask_scheduler: str | None = None,
+                  allow_fewer_students: bool = False,
                   say: Callable[[str], None] = print) -> AutogradeRun:
     """Grade SUBMITTED into OUT (the options of grade_class.autograde, and these).
     COMPARE: an earlier OUT to list the score changes against; GRADEBOOK: nbgrader's, to
     publish into; MANUAL_SCORES: where people's scores of the manual problems come from
-    (default: the GRADEBOOK). SAY tells what is decided before the grading starts."""
+    (default: the GRADEBOOK). SAY tells what is decided before the grading starts. A
+    preview grades with COMPARE's seed, carrying its manual scores over; a regrade in
+    place replays the seed of the results in OUT, so it publishes what was previewed."""
     if nbgrader_dir and not gradebook:
         raise CourseKitError("--nbgrader-dir says where nbgrader's autograded/ notebooks go "
                              "for the formgrader; it needs --gradebook")
@@ -57,10 +66,14 @@ def run_autograde(course: Course, submitted: Path, out: Path, *, seed: int | Non
         if seed is None and (seed := previous_seed(previous)) is not None:
             say(f"grading with the seed of {compare} ({seed}), so that only "
                 "changes to the graders, course.yml or submissions show")
+    elif seed is None and (seed := seed_in_place(course, out)) is not None:
+        say(f"regrading with the seed of the results in {out} ({seed}), as a preview of "
+            "this regrade did (--seed N draws other inputs)")
     result = autograde(course, submitted, out, seed=seed, students=students, force=force,
                        workers=workers, unsafe_no_sandbox=unsafe_no_sandbox,
                        dask_scheduler=dask_scheduler,
-                       manual_scores=manual_scores_reader(course, manual_scores, gradebook))
+                       manual_scores=manual_scores_reader(course, manual_scores, gradebook),
+                       allow_fewer_students=allow_fewer_students, scores_from=compare)
     run = AutogradeRun(result, failed=list(result.kit_errors))
     if gradebook:
         run.formgrader = _publish(course, run, gradebook, submitted, nbgrader_dir)

@@ -4,6 +4,13 @@
 student and problem, each score that would change, before anyone publishes NEW: on the
 terminal and in NEW/changes.csv. A submission graded in only one of the two runs is
 listed too, problem by problem (the other side blank).
+
+A preview and its publication agree. The preview grades with PREVIOUS's seed, and a
+regrade in place (a rerun into PREVIOUS) replays the seed its results were graded with
+(`seed_in_place`), so both give the same scores; publishing by a rerun into NEW reuses
+NEW's results as they are. The people's scores of PREVIOUS's written answers carry over
+into the preview (each with the answer it was given for, pipeline/answer_changes.py),
+so they are not reported as changes; without --manual-scores, nothing else is needed.
 """
 
 from __future__ import annotations
@@ -83,6 +90,27 @@ def previous_seed(previous: list[SubmissionResult]) -> int | None:
     fresh random inputs from showing as changes."""
     seeds = {r.seed for r in previous}
     return seeds.pop() if len(seeds) == 1 else None
+
+
+def seed_in_place(course: Course, out: Path) -> int | None:
+    """The seed of the run whose results are in OUT (None: none there, or several seeds).
+    A regrade in place replays it, as a preview of that regrade did (`--compare OUT`
+    grades with it too), so that publishing gives exactly the previewed scores. Reads
+    only each results.json's seed: it runs before every autograde."""
+    import json
+
+    known = {a.name for a in course.assignments}
+    seeds = set()
+    for path in out.glob("*/*/results.json") if out.is_dir() else ():
+        if path.parent.name not in known or path.is_symlink():
+            continue
+        try:
+            seeds.add(int(json.loads(path.read_text(encoding="utf-8"))["seed"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # unreadable: graded again, with whatever seed the others had
+        if len(seeds) > 1:
+            return None
+    return seeds.pop() if seeds else None
 
 
 def _shown(value: float | None | object) -> str:

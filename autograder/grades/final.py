@@ -26,6 +26,7 @@ from autograder.grades.graded import Graded
 from autograder.integrations.manual_scores import ManualKey, ManualScore
 from autograder.lateness.late_work import LateStatus, late_work
 from autograder.lateness.rules import deadline
+from autograder.pipeline.answer_changes import is_stale
 from autograder.results import NotebookStatus, SubmissionResult
 
 
@@ -111,6 +112,8 @@ def _graded(course: Course, spec: Assignment, result: SubmissionResult,
         for problem, points in ((g, p) for g, p in nb.problems.items() if p.manual):
             grade.has_manual = True
             entered = manual.get(ManualKey(student, spec.name, problem))
+            if entered is not None and problem in scores and is_stale(scores[problem], entered):
+                entered = None  # given for an answer this submission no longer has
             if entered is not None:
                 manual_points += entered.points
             elif scores.get(problem) and scores[problem].points is not None:

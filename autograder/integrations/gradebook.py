@@ -15,7 +15,11 @@ formgrader (for the manually graded problems) and `nbgrader export` work on it:
   `needs_manual_grade`, for the formgrader, until a person scores it; an answer that
   was never given scores 0 with the comment "No response.", as nbgrader does. A score
   a person entered (`manual_score`) is never overwritten, and its grade is not flagged
-  again by a rerun (nbgrader's own autograde would flag it for review every time).
+  again by a rerun (nbgrader's own autograde would flag it for review every time),
+  unless the answer changed since it was given: then the score is cleared, the grade
+  flagged `needs_manual_grade`, and its autograder comment says why and names the new
+  answer, so that a score entered then is read as given for it (the kit keeps the old
+  score as history in results.json, pipeline/answer_changes.py).
 - With the submitted folder, nbgrader's `autograded/` notebooks are written too
   (autograded.py), so the formgrader shows each answer with its score box. They go into
   an nbgrader course directory, the course's own by default (nbgrader_root), never
@@ -39,6 +43,7 @@ from autograder.environment import changed_environment, path_with_python
 from autograder.errors import CourseKitError
 from autograder.integrations.autograded import submission_timestamp, write_autograded
 from autograder.notebook_cells import grade_id, nbgrader, read
+from autograder.pipeline.answer_changes import rescore_note, retired_here
 from autograder.results import NotebookStatus, ProblemScore, SubmissionResult
 
 
@@ -202,11 +207,15 @@ def _write_submission(gb: Any, cells: dict[tuple[str, str], str], r: SubmissionR
             cell = cells[(nb.notebook, p.problem)]
             grade = gb.find_grade(cell, stem, r.assignment, r.student)
             grade.auto_score = _auto_score(p, nb.status)
+            if retired_here(p, grade.manual_score):  # scored before the answer changed
+                grade.manual_score = None
+                gb.find_comment(cell, stem, r.assignment, r.student).manual_comment = None
             grade.needs_manual_grade = grade.manual_score is None and (
                 grade.auto_score is None or nb.status == NotebookStatus.ERROR)
             if p.manual:
                 comment = gb.find_comment(cell, stem, r.assignment, r.student)
-                comment.auto_comment = "No response." if grade.auto_score == 0 else None
+                comment.auto_comment = "No response." if grade.auto_score == 0 else \
+                    rescore_note(p)
 
 
 def formgrader_command(db: str, root: Path, submitted: Path | None = None) -> str:

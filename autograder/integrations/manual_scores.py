@@ -4,7 +4,10 @@ Two sources: nbgrader's gradebook (what the formgrader writes; `sqlite:///...` o
 path to the .db file), or, for courses without nbgrader, a CSV with the header
 `student,assignment,problem,points,comment`. Only problems that course.yml marks as
 manual are read; a score that is not a number, is negative or above the problem's
-points is refused with the row that holds it.
+points is refused with the row that holds it. A CSV row may also carry an
+`answer_digest` (the digest of the written answer it scores, as results.json records
+it): it then applies to that answer only (pipeline/answer_changes.py). So does a
+gradebook score whose grade the kit cleared for a changed answer, with a note naming it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pydantic import ValidationInfo, field_validator, model_validator
 from autograder.config import Course
 from autograder.csv_tables import Row, read_table
 from autograder.errors import ConfigError
+from autograder.pipeline.answer_changes import noted_answer
 from autograder.pipeline.score import ManualKey
 from autograder.results import ManualScore
 
@@ -59,6 +63,7 @@ class ManualScoreRow(Row):
     problem: str
     points: float | None = None
     comment: str = ""
+    answer_digest: str = ""  # optional: the score is for this answer only (answer_changes)
 
     @model_validator(mode="before")
     @classmethod
@@ -100,7 +105,8 @@ class ManualScoreRow(Row):
 
 def _from_csv(course: Course, path: Path) -> dict[ManualKey, ManualScore]:
     lines = read_table(path, ManualScoreRow, context={"manual": _manual_problems(course)})
-    return {line.row.key(): ManualScore(line.row.points, line.row.comment)
+    return {line.row.key(): ManualScore(line.row.points, line.row.comment,
+                                        line.row.answer_digest)
             for line in lines if line.row.points is not None}
 
 
@@ -137,5 +143,6 @@ def _from_gradebook(course: Course, db: str) -> dict[ManualKey, ManualScore]:
                         scores[ManualKey(student.id, assignment.name, problem)] = ManualScore(
                             _checked(float(grade.manual_score), manual[(assignment.name,
                                                                         problem)], where),
-                            (comment.manual_comment or "") if comment is not None else "")
+                            (comment.manual_comment or "") if comment is not None else "",
+                            noted_answer(comment.auto_comment) if comment is not None else "")
     return scores

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from autograder.config import Notebook, Problem, Scoring
+from autograder.pipeline.answer_changes import answer_digest, is_stale
 from autograder.results import (
     GRADED_BY_INSTRUCTOR,
     ManualScore,
@@ -170,28 +171,25 @@ def apply_manual_scores(result: SubmissionResult,
     """Put the people's SCORES on RESULT's manual problems; True if anything changed.
 
     SCORES is the authority: a problem it does not score goes back to what grading gave
-    it (pending, or 0 for no answer), so a score deleted in the gradebook disappears."""
+    it (pending, or 0 for no answer), so a score deleted in the gradebook disappears. A
+    score given for another answer than the problem's (answer_changes.is_stale) does not
+    apply. A score applied is bound to the answer it now scores."""
     changed = False
     for nb in result.notebooks:
         for p in nb.problems:
             if not p.manual:
                 continue
             given = scores.get(ManualKey(result.student, result.assignment, p.problem))
+            if given is not None and is_stale(p, given):
+                given = None
             if given is not None:
-                new = (float(given.points), given.comment, GRADED_BY_INSTRUCTOR)
+                new = (float(given.points), given.comment, GRADED_BY_INSTRUCTOR,
+                       answer_digest(p.answer))
             elif p.graded_by == GRADED_BY_INSTRUCTOR:
-                new = (manual_score(p.problem, p.possible, p.answer).points, "", "")
+                new = (manual_score(p.problem, p.possible, p.answer).points, "", "", "")
             else:
                 continue
-            if (p.points, p.comment, p.graded_by) != new:
-                p.points, p.comment, p.graded_by = new
+            if (p.points, p.comment, p.graded_by, p.scored_answer) != new:
+                p.points, p.comment, p.graded_by, p.scored_answer = new
                 changed = True
     return changed
-
-
-def recorded_manual_scores(result: SubmissionResult) -> dict[ManualKey, ManualScore]:
-    """The people's scores RESULT already carries (a results.json of an earlier run)."""
-    return {ManualKey(result.student, result.assignment, p.problem):
-                ManualScore(p.points, p.comment)
-            for p in result.problems
-            if p.manual and p.graded_by == GRADED_BY_INSTRUCTOR and p.points is not None}

@@ -16,19 +16,21 @@ from autograder.results import NotebookStatus, SubmissionResult
 
 
 def grades_csv(course: Course, results: list[SubmissionResult]) -> str:
-    """One row per (student, assignment); manual problems say 'pending', not 0."""
+    """One row per (student, assignment); manual problems say 'pending', not 0. `total`
+    is the points scored so far, `possible` every problem's points, `pending` the points
+    still waiting for a person (final.csv has the final totals)."""
     columns = [g for a in course.assignments for g in a.problems]
     columns = list(dict.fromkeys(columns))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "assignment", *columns, "total", "possible"])
+    writer.writerow(["student", "assignment", *columns, "total", "possible", "pending"])
     for r in results:
         earned = {p.problem: p.points for nb in r.notebooks for p in nb.problems}
         row = [r.student, r.assignment]
         for g in columns:
             value = earned.get(g, "")
             row.append("pending" if value is None else _number(value) if value != "" else "")
-        writer.writerow([*row, _number(r.total), _number(r.possible)])
+        writer.writerow([*row, _number(r.total), _number(r.possible), _number(r.pending)])
     return buffer.getvalue()
 
 
@@ -70,6 +72,9 @@ def summary_table(course: Course, results: list[SubmissionResult]) -> str:
                 notes.append(f"{nb.notebook}: lost its grading marks; cells found by content")
             elif nb.changes:
                 notes.append(f"{nb.notebook}: {len(nb.changes)} cell change(s) restored")
+        waiting = [p.problem for p in r.problems if p.points is None]
+        if waiting:
+            notes.insert(0, f"{r.pending:g} point(s) pending: {', '.join(waiting)}")
         late = late_work_of(course, r)
         if late.status == LateStatus.LATE:
             notes.append(f"{late.hours_late:g} h late, penalty {late.penalty:g}")
@@ -79,14 +84,19 @@ def summary_table(course: Course, results: list[SubmissionResult]) -> str:
         lines.append(f"{r.student:<{width}}  {r.assignment:<18} {score:>11}  "
                      + "; ".join(notes))
     rates: dict[str, list[float]] = {}
+    waiting: dict[str, int] = {}
     for r in results:
-        for nb in r.notebooks:
-            for p in nb.problems:
-                if p.points is not None and p.possible:
-                    rates.setdefault(p.problem, []).append(p.points / p.possible)
-    if rates:
+        for p in r.problems:
+            if p.points is None:
+                waiting[p.problem] = waiting.get(p.problem, 0) + 1
+            elif p.possible:
+                rates.setdefault(p.problem, []).append(p.points / p.possible)
+    if rates or waiting:
         lines.append("")
         lines.append("problem                   mean score")
-        for problem, values in rates.items():
-            lines.append(f"{problem:<25} {100 * sum(values) / len(values):9.0f}%")
+        for problem in dict.fromkeys([*rates, *waiting]):
+            values, pending = rates.get(problem, []), waiting.get(problem, 0)
+            mean = f"{100 * sum(values) / len(values):9.0f}%" if values else f"{'-':>10}"
+            cover = f" of {len(values)} scored, {pending} pending" if pending else ""
+            lines.append(f"{problem:<25} {mean}{cover}")
     return "\n".join(lines)

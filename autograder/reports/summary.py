@@ -125,7 +125,8 @@ def _written_answers(a: Assignment, results: list[SubmissionResult]
         if not spec.manual:
             continue
         rows = [{"student": r.student, "answer": p.answer, "points": p.points,
-                 "possible": p.possible, "comment": p.comment, "graded_by": p.graded_by}
+                 "possible": p.possible, "comment": p.comment, "graded_by": p.graded_by,
+                 "history": p.history}
                 for r in results for p in r.problems if p.problem == problem]
         found.append({"problem": problem, "points": spec.points, "rows": rows,
                       "pending": sum(row["points"] is None for row in rows)})
@@ -148,6 +149,7 @@ def _problem_rows(a: Assignment, results: list[SubmissionResult]) -> list[dict[s
             "points": spec.points if spec else (found[0].possible if found else 0),
             "manual": bool(spec and spec.manual),
             "pending": len(found) - len(graded),
+            "scored": len(graded),
             "mean": statistics.fmean(p.points for p in graded) if graded else None,
             "full_share": len(full) / len(graded) if graded else 0.0,
             "zero_share": sum(p.points == 0 for p in graded) / len(graded) if graded else 0.0,

@@ -52,13 +52,18 @@ def test_example_class_is_graded_and_summarised(example_class):
     first, _, out = example_class
     assert first.returncode == 0, first.stderr[-3000:]
     grades = _grades(out / "first")
-    assert grades["ada"]["total"] == "26" and grades["ada"]["possible"] == "26"
+    # one denominator: the pending written answer is in `possible`, and said to be pending
+    assert (grades["ada"]["total"], grades["ada"]["possible"], grades["ada"]["pending"]) == \
+        ("26", "28", "2")
     assert grades["bob"]["total"] == "0"
     assert grades["ada"]["explain_lecture_bug"] == "pending"
     header = list(grades["ada"])
-    assert header[:2] == ["student", "assignment"] and header[-2:] == ["total", "possible"]
+    assert header[:2] == ["student", "assignment"]
+    assert header[-3:] == ["total", "possible", "pending"]
     assert "grading" in first.stderr  # the progress bar
-    assert "ada" in first.stdout and "26/26" in first.stdout  # the summary table
+    assert "ada" in first.stdout and "26/28" in first.stdout  # the summary table
+    assert "2 point(s) pending: explain_lecture_bug" in first.stdout
+    assert "scored, " in first.stdout and " pending" in first.stdout  # means say what they cover
 
 
 def _outcomes(out: Path) -> dict[tuple[str, str], bool]:

@@ -86,7 +86,7 @@ def test_feedback_page_shows_total_and_fit_plots(browser, graded):
     facts = browser.open(graded / "ada" / ASSIGNMENT / "feedback.html")
     browser.screenshot(graded / "ada-feedback.png")
     _assert_images_loaded(facts)
-    assert "Autograded score: 26 / 26" in facts["text"]
+    assert "Autograded score: 26 / 28" in facts["text"]  # the written answer is pending
     plots = [img["alt"] for img in facts["images"]]
     assert any(alt.startswith("train:") for alt in plots), plots
     assert any(alt.startswith("fit_linear_regression:") for alt in plots), plots

@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 
 from autograder.notebook_cells import grade_id, read
+from autograder.pipeline.answer_changes import answer_digest
 from autograder.pipeline.answers import MAX_ANSWER, written_answers
 from autograder.pipeline.restore import restore
-from autograder.pipeline.score import apply_manual_scores, recorded_manual_scores, score
+from autograder.pipeline.score import apply_manual_scores, score
 from autograder.results import GRADED_BY_INSTRUCTOR, ManualScore, ProblemScore, SubmissionResult
 from tests.builders import ASSIGNMENT, synthetic_result
 from tests.conftest import ROOT
@@ -78,7 +79,7 @@ def test_a_persons_score_and_comment_go_on_the_manual_problem_only(course):
     assert next(p for p in result.problems if p.problem == "mse").points == 1  # not manual
     assert result.total == 27.5 and result.possible == 28
     assert not apply_manual_scores(result, scores)  # nothing new: no rewrite needed
-    assert recorded_manual_scores(result) == {key: ManualScore(1.5, "good")}
+    assert essay.scored_answer == answer_digest("my answer")  # bound to the answer read
     assert apply_manual_scores(result, {})  # deleted in the gradebook: pending again
     assert (_essay(result).points, _essay(result).comment, _essay(result).graded_by) == \
         (None, "", "")
