@@ -59,6 +59,8 @@ class TestResult(_Flat):
     cost: float = 0.0  # score step: the points this failed check cost (0 when passed)
     helpers: list[str] = field(default_factory=list)  # reference helpers the student's code
     #                                                   called instead of its own (sorted)
+    unlent: list[str] = field(default_factory=list)  # helpers it called that could not be
+    #                                                  lent (they take a function): its own
 
     @property
     def label(self) -> str:

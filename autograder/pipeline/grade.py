@@ -45,6 +45,7 @@ class _Plugin:
         self._done: dict[str, frozenset[str]] = {}  # nodeid -> problems whose tests all ran
         self._lendable: frozenset[str] = frozenset()  # for the current test
         self._helpers: set[str] = set()  # reference helpers the current test's calls used
+        self._own: set[str] = set()  # helpers not lent (they take a function) it used
         self._only = only  # grade only these problems' tests (None: all)
         self.results: list[TestResult] = []
         self.problems: dict[str, str] = {}
@@ -53,10 +54,13 @@ class _Plugin:
         self.interrupted = False
 
     def _send(self, name: str, args: tuple, kwargs: dict) -> CallReply:
-        lend = self._references and self._references.for_call(name, self._lendable)
+        lend = self._references and self._references.lender(name, self._lendable)
+        if lend:
+            lend.prepare()  # the reference process is up: not charged to the call
         reply = (self._forward(name, args, kwargs, reference=lend) if lend
                  else self._forward(name, args, kwargs))
         self._helpers.update(reply.helpers)
+        self._own.update(reply.own)
         return reply
 
     @pytest.fixture
@@ -110,7 +114,7 @@ class _Plugin:
             self.errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
-        self._helpers = set()
+        self._helpers, self._own = set(), set()
         self._lendable = self._done.get(nodeid, frozenset())
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -124,6 +128,7 @@ class _Plugin:
                 kind="contract" if report.nodeid in self.contracts else "core",
                 weight=self.contracts.get(report.nodeid, 0.0),
                 helpers=sorted(self._helpers),
+                unlent=sorted(self._own),
             ))
 
 
@@ -181,8 +186,8 @@ def run_graders(test_file: Path, send: Callable[..., CallReply], seed: int,
     problem's mutant); what they `attach` (grading.attach) is added to ARTIFACTS.
 
     SEND(name, args, kwargs) calls the student's function. With REFERENCES, a call gets
-    the reference versions of the problems whose tests have all run, as
-    SEND(..., reference=...) (pipeline/reference.py)."""
+    stubs of the reference versions of the problems whose tests have all run, as
+    SEND(..., reference=Lender) (pipeline/reference.py, pipeline/lending.py)."""
     if not test_file.is_file():
         raise GraderError(f"hidden graders not found: {test_file}")
     plugin = _Plugin(send, seed, references, problems)

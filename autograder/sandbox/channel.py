@@ -45,6 +45,7 @@ class CallReply:
     kwargs: dict
     output: str = ""
     helpers: tuple[str, ...] = ()  # reference helpers the student's code called
+    own: tuple[str, ...] = ()  # helpers it called that were not lent (they take a function)
 
 
 class WorkerChannel:
@@ -166,17 +167,17 @@ class WorkerChannel:
                 return runs
 
     def call(self, call_id: int, name: str, args: tuple, kwargs: dict, seconds: float,
-             reference: dict[str, Any] | None = None) -> CallReply:
-        """Call the notebook's NAME; REFERENCE (pipeline/reference.py) lends it the
-        reference versions of other problems' functions for this call."""
+             reference: Any = None) -> CallReply:
+        """Call the notebook's NAME; REFERENCE (a pipeline/lending.Lender) lends it stubs
+        of other problems' functions for this call, served while the call runs."""
         self.wait_ready()
         message = {"op": "call", "id": call_id, "name": name,
                    "args": encode(list(args)), "kwargs": encode(dict(kwargs))}
         if reference:
-            message["reference"] = reference
+            message["lend"] = reference.message()
         self._send(message)
         try:
-            reply = self._receive(self.clock() + seconds)
+            reply = self._call_reply(self.clock() + seconds, reference)
         except TimeoutError:
             self.kill()
             raise CallTimeout(f"{name}() did not return within {seconds:g} s "
@@ -204,12 +205,23 @@ class WorkerChannel:
             raise StudentError(f"{name}() returned data the grader cannot read: {exc}") from None
         if type(args_after) is not tuple or type(kwargs_after) is not dict:
             raise StudentError(f"{name}(): the worker sent malformed arguments back")
-        lent = reference["names"] if reference else ()
-        helpers = reply.get("helpers", [])
-        # Only names that were lent: the list is shown to the student, nothing else.
-        helpers = tuple(h for h in lent if type(helpers) is list and h in helpers)
-        return CallReply(value, args_after, kwargs_after, output, helpers)
+        # Only names that were lent (or watched): the lists are shown to the student.
+        return CallReply(value, args_after, kwargs_after, output,
+                         _named(reply.get("helpers"), reference.names if reference else ()),
+                         _named(reply.get("own"), reference.watch if reference else ()))
 
+    def _call_reply(self, deadline: float, lender: Any) -> dict:
+        """The call's reply; meanwhile the worker's stubs' "helper" events are served by
+        LENDER, on the call's own clock (pipeline/lending.py)."""
+        while True:
+            message = self._receive(deadline)
+            if message.get("event") != "helper" or not lender:
+                return message
+            self._send(lender.serve(message, deadline))
+
+
+def _named(found: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(h for h in allowed if type(found) is list and h in found)
 
 
 def worker_argv(limits: Limits, *fds: str) -> list[str]:
