@@ -61,6 +61,8 @@ class TestResult(_Flat):
     #                                                   called instead of its own (sorted)
     unlent: list[str] = field(default_factory=list)  # helpers it called that could not be
     #                                                  lent (they take a function): its own
+    requires: list[str] = field(default_factory=list)  # what the problem's text says that
+    #                                                    this check enforces (grading.requires)
 
     @property
     def label(self) -> str:

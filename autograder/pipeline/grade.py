@@ -50,6 +50,7 @@ class _Plugin:
         self.results: list[TestResult] = []
         self.problems: dict[str, str] = {}
         self.contracts: dict[str, float] = {}  # nodeid -> weight of a contract check
+        self.requires: dict[str, list[str]] = {}  # nodeid -> the problem text it enforces
         self.errors: list[str] = []
         self.interrupted = False
 
@@ -86,6 +87,7 @@ class _Plugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "problem(grade_id): the problem a test grades")
         config.addinivalue_line("markers", "contract(weight): a contract check, not a core one")
+        config.addinivalue_line("markers", "requires(*quotes): the problem text a check enforces")
 
     def pytest_collection_modifyitems(self, config: pytest.Config,
                                       items: list[pytest.Item]) -> None:
@@ -98,6 +100,8 @@ class _Plugin:
             contract = item.get_closest_marker("contract")
             if contract is not None:
                 self.contracts[item.nodeid] = float(contract.args[0])
+            stated = item.get_closest_marker("requires")
+            self.requires[item.nodeid] = [str(q) for q in stated.args] if stated else []
         if self._only is not None:
             dropped = [i for i in items if self.problems.get(i.nodeid) not in self._only]
             config.hook.pytest_deselected(items=dropped)
@@ -129,6 +133,7 @@ class _Plugin:
                 weight=self.contracts.get(report.nodeid, 0.0),
                 helpers=sorted(self._helpers),
                 unlent=sorted(self._own),
+                requires=self.requires.get(report.nodeid, []),
             ))
 
 

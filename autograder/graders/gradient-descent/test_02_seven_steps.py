@@ -35,7 +35,7 @@ from grader_helpers import (
     uniform,
 )
 
-from autograder.grading import attach, contract, info, problem
+from autograder.grading import attach, contract, info, problem, requires
 
 # --------------------------------------------------------------------- helpers
 
@@ -140,6 +140,7 @@ def _expected_init(seed):
     return torch.randn(3)
 
 
+@requires(r"call `set_seed(seed)`, then draw `torch.randn(3)`")
 @problem("init_params")
 def test_init_params_random_seeds(student, rng):
     for _ in range(2):
@@ -151,6 +152,7 @@ def test_init_params_random_seeds(student, rng):
 
 
 @contract(0.25)  # the default argument
+@requires(r"`init_params(seed: int = 666) -> Tensor`")
 @problem("init_params")
 def test_init_params_default_seed(student):
     assert_close(student.init_params(), _expected_init(666),
@@ -158,6 +160,7 @@ def test_init_params_default_seed(student):
 
 
 @contract(0.5)  # leaf-ness and requires_grad: what makes the parameters trainable
+@requires(r"make it require grad (`.requires_grad_()`)", r"a **leaf** of the graph")
 @problem("init_params")
 def test_init_params_is_leaf_requiring_grad(student, rng):
     got = student.init_params(randint(rng, 0, 10_000))
@@ -170,6 +173,7 @@ def test_init_params_is_leaf_requiring_grad(student, rng):
 
 
 @contract(0.25)  # shape and dtype
+@requires(r"then draw `torch.randn(3)`")
 @problem("init_params")
 def test_init_params_shape_and_dtype(student, rng):
     got = student.init_params(randint(rng, 0, 10_000))
@@ -193,6 +197,7 @@ def _check_quadratic(got, exp, what):
                  "params, one value per time", rtol=1e-5, atol=1e-5 * scale)
 
 
+@requires(r"`a * t**2 + b * t + c`, one prediction per entry of `t`")
 @problem("quadratic")
 def test_quadratic_on_integer_times(student, rng):
     t, _ = _parabola_data(rng)
@@ -201,6 +206,7 @@ def test_quadratic_on_integer_times(student, rng):
                      "t = 0, 1, 2, ...")
 
 
+@requires(r"`a * t**2 + b * t + c`, one prediction per entry of `t`")
 @problem("quadratic")
 def test_quadratic_on_real_times(student, rng):
     t = torch.randn(randint(rng, 3, 20), generator=rng) * 4
@@ -209,6 +215,7 @@ def test_quadratic_on_real_times(student, rng):
                      "random real t, some negative")
 
 
+@requires(r"`a * t**2 + b * t + c`, one prediction per entry of `t`")
 @problem("quadratic")
 def test_quadratic_single_time(student, rng):
     t = torch.randn(1, generator=rng) * 3
@@ -217,6 +224,7 @@ def test_quadratic_single_time(student, rng):
                      "a single time")
 
 
+@requires(r"keeps the autograd graph back to `params`")
 @problem("quadratic")
 def test_quadratic_keeps_graph(student, rng):
     t, _ = _parabola_data(rng)
@@ -225,6 +233,7 @@ def test_quadratic_keeps_graph(student, rng):
 
 
 @contract(0.25)  # the form of the result
+@requires(r"(same shape as `t`)")
 @problem("quadratic")
 def test_quadratic_has_the_shape_of_t(student, rng):
     t, _ = _parabola_data(rng)
@@ -235,6 +244,7 @@ def test_quadratic_has_the_shape_of_t(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(r"leave `t` and `params` unchanged")
 @problem("quadratic")
 def test_quadratic_does_not_modify_inputs(student, rng):
     t, _ = _parabola_data(rng)
@@ -245,6 +255,7 @@ def test_quadratic_does_not_modify_inputs(student, rng):
 # ------------------------------------------------------------------------- mse
 
 
+@requires(r"the mean of the squared differences")
 @problem("mse")
 def test_mse_value_is_mean(student, rng):
     n = randint(rng, 3, 40)
@@ -258,6 +269,7 @@ def test_mse_value_is_mean(student, rng):
                                                if summed else ""), rtol=1e-5, atol=1e-6)
 
 
+@requires(r"a 0-dim tensor that keeps the autograd graph")
 @problem("mse")
 def test_mse_keeps_graph(student, rng):
     n = randint(rng, 3, 40)
@@ -267,6 +279,7 @@ def test_mse_keeps_graph(student, rng):
 
 
 @contract(0.25)  # the form of the result
+@requires(r"a 0-dim tensor that keeps the autograd graph")
 @problem("mse")
 def test_mse_is_0dim(student, rng):
     n = randint(rng, 3, 40)
@@ -275,6 +288,7 @@ def test_mse_is_0dim(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(r"Don't modify `preds` or `targets`.")
 @problem("mse")
 def test_mse_does_not_modify_inputs(student, rng):
     n = randint(rng, 3, 40)
@@ -298,6 +312,7 @@ def _call_loss_and_grad(student, rng):
     return call, loss, grad, params.detach(), t, y
 
 
+@requires(r"compute the loss `mse(quadratic(t, params), y)`")
 @problem("loss_and_grad")
 def test_loss_and_grad_loss_value(student, rng):
     _, loss, _, params, t, y = _call_loss_and_grad(student, rng)
@@ -305,6 +320,7 @@ def test_loss_and_grad_loss_value(student, rng):
                  "the loss should be mse(quadratic(t, params), y)", rtol=1e-5, atol=0)
 
 
+@requires(r"compute its gradient with respect to `params` by autograd")
 @problem("loss_and_grad")
 def test_loss_and_grad_gradient_value(student, rng):
     _, _, grad, params, t, y = _call_loss_and_grad(student, rng)
@@ -314,6 +330,7 @@ def test_loss_and_grad_gradient_value(student, rng):
 
 
 @contract(0.2)  # the form of the result
+@requires(r"compute the loss `mse(quadratic(t, params), y)`", r"`grad` has the shape of `params`")
 @problem("loss_and_grad")
 def test_loss_and_grad_shapes(student, rng):
     _, loss, grad, _, _, _ = _call_loss_and_grad(student, rng)
@@ -324,6 +341,7 @@ def test_loss_and_grad_shapes(student, rng):
 
 
 @contract(0.2)  # detached results
+@requires(r"both **detached** (they don't require grad)")
 @problem("loss_and_grad")
 def test_loss_and_grad_returns_detached(student, rng):
     _, loss, grad, _, _, _ = _call_loss_and_grad(student, rng)
@@ -334,6 +352,7 @@ def test_loss_and_grad_returns_detached(student, rng):
 
 
 @contract(0.2)  # params.grad is None afterwards
+@requires(r"afterwards `params.grad` is `None`")
 @problem("loss_and_grad")
 def test_loss_and_grad_resets_params_grad(student, rng):
     call, _, _, _, _, _ = _call_loss_and_grad(student, rng)
@@ -343,6 +362,8 @@ def test_loss_and_grad_resets_params_grad(student, rng):
 
 
 @contract(0.2)  # a reset gradient: a .grad left behind must not leak into the result
+@requires(r"a gradient already stored in `params.grad` when the function is called "
+          r"must not leak into the result")
 @problem("loss_and_grad")
 def test_loss_and_grad_ignores_a_leftover_grad(student, rng):
     # Only the returned gradient is judged: torch.autograd.grad, which leaves .grad alone,
@@ -365,6 +386,7 @@ def test_loss_and_grad_ignores_a_leftover_grad(student, rng):
 
 
 @contract(0.2)  # no mutation of inputs
+@requires(r"`params` itself is unchanged")
 @problem("loss_and_grad")
 def test_loss_and_grad_leaves_params_unchanged(student, rng):
     call, _, _, params, t, y = _call_loss_and_grad(student, rng)
@@ -389,6 +411,7 @@ def _loss_value(v, fname):
     return float(got[0])
 
 
+@requires(r"return the loss **before** the step")
 @problem("apply_step")
 def test_apply_step_returns_loss_before_step(student, rng):
     call, params, t, y, _ = _call_apply_step(student, rng)
@@ -397,6 +420,7 @@ def test_apply_step_returns_loss_before_step(student, rng):
                  "mse(quadratic(t, params), y)", rtol=1e-5, atol=0)
 
 
+@requires(r"`params.data -= lr * params.grad`")
 @problem("apply_step")
 def test_apply_step_updates_params(student, rng):
     call, params, t, y, lr = _call_apply_step(student, rng)
@@ -409,6 +433,7 @@ def test_apply_step_updates_params(student, rng):
                  atol=1e-3 * float(step.abs().max()) + 1e-6)
 
 
+@requires(r"one gradient-descent step, in place", r"reset `params.grad` to `None`")
 @problem("apply_step")
 def test_apply_step_twice_is_two_steps(student, rng):
     # The second call gets params exactly as the first left them (its .grad included):
@@ -428,6 +453,7 @@ def test_apply_step_twice_is_two_steps(student, rng):
 
 
 @contract(0.25)  # the form of the result: a Python float
+@requires(r"as a Python `float` (`loss.item()`)")
 @problem("apply_step")
 def test_apply_step_returns_python_float(student, rng):
     call, *_ = _call_apply_step(student, rng)
@@ -437,6 +463,7 @@ def test_apply_step_returns_python_float(student, rng):
 
 
 @contract(0.25)  # leaf-ness
+@requires(r"`params` must still be a leaf that requires grad afterwards.")
 @problem("apply_step")
 def test_apply_step_params_stay_leaf_requiring_grad(student, rng):
     call, *_ = _call_apply_step(student, rng)
@@ -444,6 +471,7 @@ def test_apply_step_params_stay_leaf_requiring_grad(student, rng):
 
 
 @contract(0.25)  # params.grad is None afterwards
+@requires(r"reset `params.grad` to `None`")
 @problem("apply_step")
 def test_apply_step_resets_grad(student, rng):
     call, *_ = _call_apply_step(student, rng)
@@ -453,6 +481,7 @@ def test_apply_step_resets_grad(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(r"Don't modify `t` or `y`.")
 @problem("apply_step")
 def test_apply_step_does_not_modify_data(student, rng):
     call, _, t, y, _ = _call_apply_step(student, rng)
@@ -471,6 +500,7 @@ def _call_train(student, rng, n_min, n_max):
     return call, params.detach(), t, y, lr, n_steps
 
 
+@requires(r"length `n_steps`; `losses[i]` is the loss before step `i`")
 @problem("train")
 def test_train_returns_one_loss_per_step(student, rng):
     call, _, _, _, _, n_steps = _call_train(student, rng, 3, 30)
@@ -479,6 +509,7 @@ def test_train_returns_one_loss_per_step(student, rng):
         f"train with n_steps={n_steps} should return {n_steps} losses, got {len(losses)}")
 
 
+@requires(r"call `apply_step` `n_steps` times")
 @problem("train")
 def test_train_first_steps_match_gradient_descent(student, rng):
     # At least 3 steps: a gradient that is never reset first changes loss number 2.
@@ -487,6 +518,7 @@ def test_train_first_steps_match_gradient_descent(student, rng):
                        "train")
 
 
+@requires(r"call `apply_step` `n_steps` times")
 @problem("train")
 def test_train_long_run_matches_gradient_descent(student, rng):
     call, params, t, y, lr, n_steps = _call_train(student, rng, 100, 300)
@@ -494,6 +526,7 @@ def test_train_long_run_matches_gradient_descent(student, rng):
                        "train")
 
 
+@requires(r"call `apply_step` `n_steps` times", r"`params` is updated in place")
 @problem("train")
 def test_train_final_params(student, rng):
     call, params, t, y, lr, n_steps = _call_train(student, rng, 20, 200)
@@ -501,6 +534,7 @@ def test_train_final_params(student, rng):
                          f"after train with n_steps={n_steps}, lr={lr:g}", rtol=1e-3)
 
 
+@requires(r"call `apply_step` `n_steps` times")
 @problem("train")
 def test_train_decreases_recomputed_loss(student, rng):
     # Few steps, far from convergence, and several step counts on the same data: a wrong
@@ -525,6 +559,7 @@ def test_train_decreases_recomputed_loss(student, rng):
             f"take {allowed:.2g}; it is {shown[1]}")
 
 
+@requires(r"call `apply_step` `n_steps` times")
 @problem("train")
 def test_train_fits_parabola_like_least_squares(student, rng):
     # standardized times, as in the lecture's fix: plain gradient descent then converges
@@ -550,6 +585,7 @@ def test_train_fits_parabola_like_least_squares(student, rng):
 
 
 @contract(0.25)  # the form of the result: a list of Python floats
+@requires(r"`train(params, t, y, lr: float, n_steps: int) -> list[float]`")
 @problem("train")
 def test_train_returns_python_floats(student, rng):
     call, *_ = _call_train(student, rng, 2, 5)
@@ -559,6 +595,7 @@ def test_train_returns_python_floats(student, rng):
 
 
 @contract(0.25)  # leaf-ness
+@requires(r"`params` is updated in place and stays a leaf that requires grad")
 @problem("train")
 def test_train_params_stay_leaf_requiring_grad(student, rng):
     call, *_ = _call_train(student, rng, 2, 5)
@@ -615,6 +652,7 @@ def _call_train_until_stop(student, rng):
     return call, tol, max_steps, exp, theta
 
 
+@requires(r"right after recording $\ell_k$ (for $k \ge 1$) if $\ell_{k-1} - \ell_k < \text{tol}$")
 @problem("train_until")
 def test_train_until_stops_at_tolerance(student, rng):
     call, tol, max_steps, exp, _ = _call_train_until_stop(student, rng)
@@ -626,6 +664,7 @@ def test_train_until_stops_at_tolerance(student, rng):
                         "for the first time there")
 
 
+@requires(r"take steps with `apply_step` and record the losses")
 @problem("train_until")
 def test_train_until_losses_match_gradient_descent(student, rng):
     call, _, _, exp, _ = _call_train_until_stop(student, rng)
@@ -635,6 +674,7 @@ def test_train_until_losses_match_gradient_descent(student, rng):
     _assert_trajectory(losses[:n], exp[:n], "train_until")
 
 
+@requires(r"take steps with `apply_step` and record the losses")
 @problem("train_until")
 def test_train_until_params_after_stop(student, rng):
     call, _, _, exp, theta = _call_train_until_stop(student, rng)
@@ -644,6 +684,7 @@ def test_train_until_params_after_stop(student, rng):
         f"after that", rtol=1e-3)
 
 
+@requires(r"once `max_steps` losses have been recorded")
 @problem("train_until")
 def test_train_until_max_steps(student, rng):
     for _ in range(20):
@@ -666,6 +707,7 @@ def test_train_until_max_steps(student, rng):
                         "losses are recorded")
 
 
+@requires(r"right after recording $\ell_k$ (for $k \ge 1$) if $\ell_{k-1} - \ell_k < \text{tol}$")
 @problem("train_until")
 def test_train_until_checks_from_second_loss(student, rng):
     t, y = _parabola_data(rng)
@@ -681,6 +723,7 @@ def test_train_until_checks_from_second_loss(student, rng):
 
 
 @contract(0.25)  # the form of the result: a list of Python floats
+@requires(r"`train_until(params, t, y, lr: float, tol: float, max_steps: int) -> list[float]`")
 @problem("train_until")
 def test_train_until_returns_python_floats(student, rng):
     t, y = _parabola_data(rng)
@@ -690,6 +733,7 @@ def test_train_until_returns_python_floats(student, rng):
 
 
 @contract(0.25)  # leaf-ness
+@requires(r"`params` is updated in place and stays a leaf that requires grad")
 @problem("train_until")
 def test_train_until_params_stay_leaf_requiring_grad(student, rng):
     t, y = _parabola_data(rng)
@@ -716,6 +760,7 @@ def _call_standardize(student, rng):
     return call, t, v
 
 
+@requires(r"`z = (t - mean) / std`")
 @problem("standardize")
 def test_standardize_z(student, rng):
     _, t, (z, _, _) = _call_standardize(student, rng)
@@ -725,6 +770,7 @@ def test_standardize_z(student, rng):
                  rtol=1e-4, atol=1e-4)
 
 
+@requires(r"`mean = t.mean()`")
 @problem("standardize")
 def test_standardize_mean(student, rng):
     _, t, (_, mean, _) = _call_standardize(student, rng)
@@ -733,6 +779,7 @@ def test_standardize_mean(student, rng):
                  atol=1e-4)
 
 
+@requires(r"`std = t.std()` (the default, *unbiased* standard deviation that divides by $n - 1$)")
 @problem("standardize")
 def test_standardize_unbiased_std(student, rng):
     _, t, (_, _, std) = _call_standardize(student, rng)
@@ -745,6 +792,7 @@ def test_standardize_unbiased_std(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(r"Do not modify `t`.")
 @problem("standardize")
 def test_standardize_does_not_modify_t(student, rng):
     call, t, _ = _call_standardize(student, rng)
@@ -773,6 +821,7 @@ def _converted(got):
     return values
 
 
+@requires(r"we want the same parabola written in $t$")
 @problem("to_original_units")
 def test_to_original_units_same_parabola(student, rng):
     params_z, mean, std = _random_conversion_case(rng)
@@ -788,6 +837,7 @@ def test_to_original_units_same_parabola(student, rng):
                  rtol=1e-4, atol=1e-4 * scale)
 
 
+@requires(r"we want the same parabola written in $t$")
 @problem("to_original_units")
 def test_to_original_units_of_a_fit(student, rng):
     t, y = _parabola_data(rng)
@@ -807,6 +857,7 @@ def test_to_original_units_of_a_fit(student, rng):
                  f"c/n**2] with n={n}", rtol=1e-4, atol=1e-4 * a)
 
 
+@requires(r"we want the same parabola written in $t$")
 @problem("to_original_units")
 def test_to_original_units_identity(student, rng):
     params_z = torch.randn(3, generator=rng) * 3
@@ -816,6 +867,7 @@ def test_to_original_units_identity(student, rng):
 
 
 @contract(0.25)  # the form of the result
+@requires(r"as a tensor of shape `(3,)`")
 @problem("to_original_units")
 def test_to_original_units_shape(student, rng):
     got = student.to_original_units(*_random_conversion_case(rng))
@@ -824,6 +876,7 @@ def test_to_original_units_shape(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(r"Don't modify its arguments.")
 @problem("to_original_units")
 def test_to_original_units_does_not_modify_inputs(student, rng):
     params_z, mean, std = _random_conversion_case(rng)
