@@ -44,6 +44,7 @@ class _Plugin:
         self._references = references
         self._done: dict[str, frozenset[str]] = {}  # nodeid -> problems whose tests all ran
         self._lendable: frozenset[str] = frozenset()  # for the current test
+        self._failed: set[str] = set()  # problems with a failed check: their helpers are lent
         self._helpers: set[str] = set()  # reference helpers the current test's calls used
         self._own: set[str] = set()  # helpers not lent (they take a function) it used
         self._only = only  # grade only these problems' tests (None: all)
@@ -55,7 +56,7 @@ class _Plugin:
         self.interrupted = False
 
     def _send(self, name: str, args: tuple, kwargs: dict) -> CallReply:
-        lend = self._references and self._references.lender(name, self._lendable)
+        lend = self._references and self._references.lender(name, self._lendable & self._failed)
         if lend:
             lend.prepare()  # the reference process is up: not charged to the call
         reply = (self._forward(name, args, kwargs, reference=lend) if lend
@@ -108,6 +109,8 @@ class _Plugin:
             items[:] = [i for i in items if self.problems.get(i.nodeid) in self._only]
         # A problem's reference may be lent once all its tests have run, never before:
         # student code could keep a lent function and pass that problem's checks with it.
+        # And only if one of them failed: a helper that passed every check is used as it
+        # is (it costs nothing twice), which spares correct notebooks the round trips.
         graded = set(self.problems.values())
         for i, item in enumerate(items):
             later = {self.problems.get(it.nodeid) for it in items[i:]}
@@ -122,6 +125,8 @@ class _Plugin:
         self._lendable = self._done.get(nodeid, frozenset())
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            self._failed.add(self.problems.get(report.nodeid, "?"))
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self.results.append(TestResult(
                 problem=self.problems.get(report.nodeid, "?"),

@@ -149,20 +149,25 @@ class ReferenceProcess:
     close = kill
 
 
-_shared: ReferenceProcess | None = None
+_shared: tuple[int, ReferenceProcess] | None = None  # (the pid it belongs to, the process)
 _shared_lock = threading.Lock()
 
 
 def reference_process() -> ReferenceProcess:
-    """This grading process's reference process (started on first use, by Lender.prepare)."""
+    """This grading process's reference process (started on first use, by Lender.prepare).
+    A process forked from this one gets its own: the pipes are the parent's."""
     global _shared
     with _shared_lock:
-        if _shared is None:
-            _shared = ReferenceProcess()
+        if _shared is None or _shared[0] != os.getpid():
             import atexit
+            import multiprocessing.util
 
-            atexit.register(_shared.close)
-        return _shared
+            process = ReferenceProcess()
+            _shared = (os.getpid(), process)
+            atexit.register(process.close)
+            # Pool processes leave through os._exit, which skips atexit; finalizers run.
+            multiprocessing.util.Finalize(None, process.close, exitpriority=10)
+        return _shared[1]
 
 
 @dataclass

@@ -63,15 +63,17 @@ def test_a_helper_that_takes_a_function_is_watched_not_lent(course):
 
 
 def test_a_problems_reference_is_lent_only_once_all_its_checks_have_run(tmp_path, monkeypatch):
-    # Student code can read what is lent: were mse lent before its own checks, a
-    # submission could keep the reference mse and pass them with it.
+    # Student code can ask what is lent: were mse lent before its own checks, a
+    # submission could pass them with the reference's answers. And a helper that passed
+    # every check is not lent at all: the student's own costs nothing twice.
     graders = tmp_path / "test_nb.py"
     graders.write_text(
         "from autograder.grading import problem\n\n"
-        "@problem('mse')\ndef test_mse(student):\n    student.mse(1)\n\n"
+        "@problem('mse')\ndef test_mse(student):\n    assert student.mse(1) == 'right'\n\n"
         "@problem('train')\ndef test_train(student):\n    student.train(1)\n\n"
         "@problem('mse')\ndef test_mse_again(student):\n    student.mse(2)\n\n"
-        "@problem('step')\ndef test_step(student):\n    student.step(1)\n")
+        "@problem('step')\ndef test_step(student):\n    assert student.step(1) == 'right'\n\n"
+        "@problem('train')\ndef test_train_again(student):\n    student.train(2)\n")
     lent = []
 
     def send(name, args, kwargs, reference=None):
@@ -81,5 +83,7 @@ def test_a_problems_reference_is_lent_only_once_all_its_checks_have_run(tmp_path
     refs = reference_helpers(_notebook(), ("mse", "train", "step"))
     monkeypatch.setattr(Lender, "prepare", lambda self: None)  # no reference process needed
     results = run_graders(graders, send, seed=1, references=refs)
-    assert all(r.passed for r in results)
-    assert lent == [("mse", []), ("train", []), ("mse", ["train"]), ("step", ["mse", "train"])]
+    assert [r.passed for r in results] == [False, True, True, False, True]
+    # mse failed a check: lent once all its checks ran; train passed all of its: never lent
+    assert lent == [("mse", []), ("train", []), ("mse", []), ("step", ["mse"]),
+                    ("train", ["mse", "step"])]
