@@ -12,7 +12,8 @@ stubs, and the reference runs in the grading side's reference process
 (`gradient(f, x)`) cannot be served that way, since its argument is student code: it
 is not lent, and the feedback says that the student's own version was used. Only
 problems whose checks have all run are lent (the grade step knows which), so a lent
-helper can never help its own problem's checks. The worker reports which helpers the
+helper can never help its own problem's checks, and only those with a failed check: a
+helper that passed them all costs nothing twice, and serving it would only cost time. The worker reports which helpers the
 student's code called, and the feedback page says so (results.TestResult.helpers).
 """
 
