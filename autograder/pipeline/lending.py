@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +181,7 @@ class Lender:
     watch: tuple[str, ...] = ()
     process: ReferenceProcess = field(default_factory=reference_process)
 
-    @property
+    @cached_property
     def code(self) -> str:
         return hashlib.sha256(self.source.encode()).hexdigest()[:16]
 

@@ -13,8 +13,9 @@ stubs, and the reference runs in the grading side's reference process
 is not lent, and the feedback says that the student's own version was used. Only
 problems whose checks have all run are lent (the grade step knows which), so a lent
 helper can never help its own problem's checks, and only those with a failed check: a
-helper that passed them all costs nothing twice, and serving it would only cost time. The worker reports which helpers the
-student's code called, and the feedback page says so (results.TestResult.helpers).
+helper that passed them all costs nothing twice, and serving it would only cost time.
+The worker reports which helpers the student's code called, and the feedback page says
+so (results.TestResult.helpers).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from autograder.notebook_cells import grade_id, is_solution
@@ -50,12 +52,12 @@ class ReferenceHelpers:
     def names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.cells)
 
-    @property
+    @cached_property
     def code(self) -> str:
         """The reference process's program: the import lines, then every solution cell."""
         return self.imports + "\n\n" + "\n\n".join(cell for _, cell in self.cells) + "\n"
 
-    @property
+    @cached_property
     def take_a_function(self) -> frozenset[str]:
         """The problem functions that call one of their parameters (`gradient(f, x)`): they
         cannot be served from outside the worker, so they are never lent."""
