@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT, copy_course, run_course
 
@@ -34,18 +35,28 @@ SNOOP = r'''
 import base64 as _b64, dis as _dis, gc as _gc, io as _io, os as _os, sys as _sys, types as _types
 
 def _reachable():
-    """Every text the call can reach, most suspicious first."""
-    found = []
+    """Every text the call can reach, most suspicious first (within a time budget)."""
+    import time
+    found, end = [], time.monotonic() + 30
     def add(x):
+        if time.monotonic() > end:
+            raise TimeoutError
         if isinstance(x, str) and x:
             found.append(x)
+    try:
+        _collect(add)
+    except TimeoutError:
+        found.append("(out of time)")
+    return found
+
+def _collect(add):
     for name, value in list(globals().items()):
         if callable(value) and not name.startswith("_"):
             add(repr(value)); add(getattr(value, "__doc__", None))
             for cell in getattr(value, "__closure__", None) or ():
                 try:
                     add(repr(cell.cell_contents)); add(repr(vars(cell.cell_contents)))
-                except Exception:
+                except (ValueError, TypeError):
                     pass
             code = getattr(value, "__code__", None)
             if code is not None:
@@ -53,13 +64,13 @@ def _reachable():
                 out = _io.StringIO()
                 try:
                     _dis.dis(value, file=out)
-                except Exception:
+                except TypeError:
                     pass
                 add(out.getvalue())
             try:
                 import inspect
                 add(inspect.getsource(value))
-            except Exception:
+            except (OSError, TypeError):
                 pass
     frame = _sys._getframe(1)
     while frame is not None:
@@ -81,22 +92,25 @@ def _reachable():
             try:
                 with open(f"/proc/{pid}/{part}", "rb") as f:
                     add(f.read(65536).decode("utf-8", "replace"))
-            except Exception:
+            except OSError:
                 pass
     for top in ("/opt", "/home", "/tmp", _os.getcwd()):
         for folder, _, files in _os.walk(top):
             for name in files[:200]:
+                path = _os.path.join(folder, name)
+                if not _os.path.isfile(path):
+                    continue  # a FIFO would block
                 try:
-                    with open(_os.path.join(folder, name), "rb") as f:
+                    with open(path, "rb") as f:
                         add(f.read(200_000).decode("utf-8", "replace"))
-                except Exception:
+                except OSError:
                     pass
-    return found
 
 def _snoop(who):
     needles = [_b64.b64decode(n).decode() for n in NEEDLES]
     texts = _reachable()
-    hits = sorted({i for i, n in enumerate(needles) for t in texts if n in t})
+    blob = "\n".join(texts)
+    hits = [i for i, n in enumerate(needles) if n in blob]
     codey = [t for t in texts if "def " in t or "params.grad" in t or "backward" in t]
     print("\n".join(codey)[:100_000])
     raise RuntimeError(f"{who} searched {len(texts)} texts; needles found: {hits}; "
@@ -167,6 +181,9 @@ def graded(tmp_path_factory):
     secrets = _solution_lines() | _grader_lines()
     needles = [base64.b64encode(s.encode()).decode() for s in sorted(secrets)]
     course = copy_course(tmp / "course")
+    config = yaml.safe_load((course / "course.yml").read_text())
+    config["limits"].update(call_seconds=120)  # the search is long; its result counts here
+    (course / "course.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     _submission(tmp / "submitted" / "snoop" / ASSIGNMENT, needles)
     run = run_course("autograde", str(tmp / "submitted"), "--out", str(tmp / "out"),
                      "--seed", "3", cwd=course)
