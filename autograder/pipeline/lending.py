@@ -206,6 +206,8 @@ class Lender:
                    "grad_enabled": event.get("grad_enabled") is True}
         if op == "vjp":
             request["grad_outputs"] = event.get("grad_outputs")
+        else:
+            request["jacobians"] = event.get("jacobians") is True
         if not _plain(request):
             reply["error"] = f"TypeError: {name} is lent from the reference and takes plain data"
             return reply
@@ -218,7 +220,7 @@ class Lender:
             reply["error"] = str(answer.get("error", "the reference failed"))[:500]
             return reply
         reply["ok"] = True
-        for key in ("value", "args", "kwargs", "grads"):
+        for key in ("value", "args", "kwargs", "grads", "jacobians"):
             if key in answer:
                 reply[key] = answer[key]
         return reply

@@ -12,8 +12,10 @@ process kills it at the call's deadline, and rlimits bound its memory.
 
 Requests, one JSON line each on stdin; one reply line each (the fd given as argv[1]):
   {"op": "load", "code": id, "source": str}                 -> {"ok": true}
-  {"op": "call", "code": id, "name": str, "args", "kwargs", "grad_enabled": bool}
-      -> {"ok": true, "value", "args", "kwargs"}   (the arguments as they are after it)
+  {"op": "call", "code": id, "name": str, "args", "kwargs", "grad_enabled": bool,
+   "jacobians": bool}
+      -> {"ok": true, "value", "args", "kwargs", "jacobians"}   (the arguments as they
+      are after it; with jacobians, those of the outputs with a graph, when small)
   {"op": "vjp", ... as call ..., "grad_outputs": [tensor, ...]}
       -> {"ok": true, "grads": [tensor or null, ...]}
       the gradients of the call's outputs that have a graph, weighted by grad_outputs,
@@ -77,6 +79,36 @@ def plain(value):
     return value
 
 
+JACOBIAN_LIMIT = 200_000  # elements per output; past it, the backward asks (vjp)
+
+
+def jacobians(value, args: list, kwargs: dict) -> list | None:
+    """Per output of VALUE that has a graph, per argument that requires grad: the Jacobian
+    as a (output elements, argument elements) matrix (None where unused), so that the
+    stub's backward is a product in the worker instead of one more round trip. None when
+    one is too large or cannot be batched (the backward then asks for a vjp)."""
+    import torch
+
+    outputs = [t for t in tensors(value) if t.grad_fn is not None]
+    inputs = [t for t in tensors((args, kwargs)) if t.requires_grad]
+    if not outputs or not inputs:
+        return None
+    width = sum(t.numel() for t in inputs)
+    found = []
+    for out in outputs:
+        m = out.numel()
+        if m * width > JACOBIAN_LIMIT:
+            return None
+        eye = torch.eye(m, dtype=out.dtype).reshape(m, *out.shape)
+        try:
+            rows = torch.autograd.grad(out, inputs, eye, retain_graph=True, allow_unused=True,
+                                       is_grads_batched=True)
+        except RuntimeError:
+            return None
+        found.append([None if r is None else r.reshape(m, -1) for r in rows])
+    return found
+
+
 class Server:
     def __init__(self) -> None:
         self.namespaces: dict[str, dict] = {}
@@ -96,8 +128,13 @@ class Server:
         with torch.set_grad_enabled(request.get("grad_enabled") is True):
             if op == "call":
                 value = function(*args, **kwargs)
-                return {"ok": True, "value": encode(value), "args": encode(tuple(args)),
-                        "kwargs": encode(kwargs)}
+                reply = {"ok": True, "value": encode(value), "args": encode(tuple(args)),
+                         "kwargs": encode(kwargs)}
+                if request.get("jacobians") is True:
+                    found = jacobians(value, args, kwargs)
+                    if found is not None:
+                        reply["jacobians"] = encode(found)
+                return reply
             if op == "vjp":
                 inputs = [t for t in tensors((args, kwargs)) if t.requires_grad]
                 outputs = [t for t in tensors(function(*args, **kwargs))

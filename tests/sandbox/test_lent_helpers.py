@@ -45,6 +45,12 @@ def step(params, t, y, lr):  # a step through lent helpers, with autograd
     params.grad = None
     return loss.item()
 
+def grad_through(params, t):  # the backward of a lent helper, large or small
+    quadratic(t, params).sum().backward()
+    g = params.grad
+    params.grad = None
+    return g
+
 def loop(params, t, y, lr, n):  # a loop through a lent step that works in place
     return [step_ref(params, t, y, lr) for _ in range(n)]
 
@@ -184,6 +190,17 @@ def test_autograd_runs_through_lent_helpers(worker, process):
     assert reply.value == pytest.approx(loss)
     assert torch.allclose(reply.args[0], after)
     assert reply.args[0]._course_info.grad is None and reply.helpers == ("mse", "quadratic")
+
+
+@pytest.mark.parametrize("n", [50, 100_000])  # Jacobians sent with the result / asked (vjp)
+def test_the_backward_of_a_lent_helper_is_the_references(worker, process, n):
+    t = torch.linspace(-1, 1, n)
+    params = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    reply = worker.call(20 + n % 7, "grad_through", (params, t), {}, 60,
+                        reference=lend(process, "quadratic"))
+    expected = torch.stack([(t**2).sum(), t.sum(), torch.tensor(float(n))])
+    assert torch.allclose(reply.value, expected, rtol=1e-4, atol=1e-3)
+    assert reply.args[0]._course_info.grad is None
 
 
 def test_a_lent_helper_works_in_place(worker, process):

@@ -13,11 +13,13 @@ The stub keeps what a local function would do:
   - autograd: an output the reference computed with a graph is returned through a
     torch.autograd.Function whose backward asks the host for the vector-Jacobian
     product, so `mse(quadratic(t, params), y).backward()` reaches `params.grad`.
+The reference also sends the Jacobians of small outputs with its result, so that the
+backward is a product here rather than another round trip; past a size, it asks.
 Messages (worker -> host, during a call):
   {"event": "helper", "id": n, "op": "call"|"vjp", "name": str, "args", "kwargs",
-   "grad_enabled": bool, "grad_outputs": [...] (vjp)}
+   "grad_enabled": bool, "jacobians": bool (call), "grad_outputs": [...] (vjp)}
 the host answers on the request channel with {"op": "helper_done", "id": n, "ok": bool,
-"value", "args", "kwargs", "grads", "error"}.
+"value", "args", "kwargs", "jacobians", "grads", "error"}.
 """
 
 from __future__ import annotations
@@ -132,9 +134,13 @@ def _serve(name: str, transport: Transport, args: tuple, kwargs: dict):
     except Unencodable as exc:
         raise TypeError(f"{name} is lent from the reference solution and takes plain data "
                         f"only: {exc}") from None
+    differentiable = torch.is_grad_enabled() and any(
+        t.requires_grad for t in _tensors((args, kwargs)))
     reply = transport.ask({"op": "call", "name": name, "args": sent_args,
-                           "kwargs": sent_kwargs, "grad_enabled": torch.is_grad_enabled()})
+                           "kwargs": sent_kwargs, "grad_enabled": torch.is_grad_enabled(),
+                           "jacobians": differentiable})
     try:
+        jacobians = transport.decode(reply.get("jacobians"))
         value = transport.decode(reply.get("value"))
         args_after = transport.decode(reply.get("args"))
         kwargs_after = transport.decode(reply.get("kwargs"))
@@ -146,20 +152,43 @@ def _serve(name: str, transport: Transport, args: tuple, kwargs: dict):
     inputs = [t for t in _tensors((args, kwargs)) if t.requires_grad]
     if not graph or not inputs or not torch.is_grad_enabled():
         return value
-    outputs = _Served.apply(_Backward(name, transport, sent_args, sent_kwargs, inputs, graph),
-                            *inputs)
+    backward = _Backward(name, transport, sent_args, sent_kwargs, inputs, graph, jacobians)
+    outputs = _Served.apply(backward, *inputs)
     swap = {id(old): new for old, new in zip(graph, outputs)}
     return _replace(value, swap)
 
 
 class _Backward:
-    """What the backward of one served call needs: the arguments as they were sent."""
+    """What the backward of one served call needs: the arguments as they were sent, and
+    the Jacobians the reference sent with its result, when they were small enough."""
 
-    def __init__(self, name, transport, args, kwargs, inputs, graph):
+    def __init__(self, name, transport, args, kwargs, inputs, graph, jacobians=None):
         self.name, self.transport, self.args, self.kwargs = name, transport, args, kwargs
         self.inputs, self.graph = inputs, graph
+        fits = type(jacobians) is list and len(jacobians) == len(graph) and all(
+            type(row) is list and len(row) == len(inputs) for row in jacobians)
+        self.jacobians = jacobians if fits else None
 
     def vjp(self, grads) -> list:
+        if self.jacobians is not None:
+            return self._product(grads)
+        return self._ask(grads)
+
+    def _product(self, grads) -> list:
+        """The vector-Jacobian product, here: sum over outputs of grad_output @ J."""
+        found = []
+        for k, tensor in enumerate(self.inputs):
+            total = None
+            for row, grad in zip(self.jacobians, grads):
+                J = row[k]
+                if J is None or grad is None:
+                    continue
+                part = (grad.reshape(-1).to(J.dtype) @ J).reshape(tensor.shape)
+                total = part if total is None else total + part
+            found.append(total)
+        return found
+
+    def _ask(self, grads) -> list:
         reply = self.transport.ask({"op": "vjp", "name": self.name, "args": self.args,
                                     "kwargs": self.kwargs, "grad_enabled": True,
                                     "grad_outputs": encode(list(grads))})
