@@ -8,8 +8,9 @@ functions call each other: `train` calls `apply_step`, `fit_linear_regression` c
 alternately with the helpers lent (stubs served by the reference process) and without
 lending (each function calls its own helpers, which for the reference notebook are
 the same code), REPEAT times each, and prints the fastest of each with the ratio. Also
-times one stub round trip (a call, and a call with its backward). The machine's speed
-cancels out of the ratios.
+times one stub round trip (a call, and a call with its backward), and grades 03 with a
+wrong `linear_model`, which is then lent to `fit_linear_regression` (served on every
+step) or not. The machine's speed cancels out of the ratios.
 """
 
 from __future__ import annotations
@@ -38,10 +39,20 @@ from autograder.sandbox.zygote_client import worker_pool  # noqa: E402
 ASSIGNMENT = "gradient-descent"
 
 
-def grade_once(course, pool, notebook: str, lend: bool) -> float:
+WRONG_LINEAR_MODEL = "def linear_model(X, theta, theta0):\n    return X @ theta + theta0 + 1\n"
+
+
+def grade_once(course, pool, notebook: str, lend: bool, wrong: str = "") -> float:
+    """Seconds the graders of NOTEBOOK take on its reference solution (with the solution
+    cell of WRONG's function replaced by WRONG: that helper then fails and is lent)."""
     spec = course.assignment(ASSIGNMENT).notebook(notebook)
     source = read(course.source_notebook(ASSIGNMENT, notebook))
-    nb, _ = restore(read(course.source_notebook(ASSIGNMENT, notebook)), source)
+    submitted = read(course.source_notebook(ASSIGNMENT, notebook))
+    for cell in submitted.cells:
+        if wrong and cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == \
+                wrong.split("(")[0].removeprefix("def "):
+            cell.source = wrong
+    nb, _ = restore(submitted, source)
     execution = execute(nb, pool, course.limits)
     try:
         references = references_of(course, ASSIGNMENT, spec) if lend else None
@@ -53,7 +64,7 @@ def grade_once(course, pool, notebook: str, lend: bool) -> float:
         seconds = time.perf_counter() - started
     finally:
         execution.close()
-    failed = [r.name for r in results if not r.passed]
+    failed = [r.name for r in results if not r.passed and not wrong]
     assert not failed, f"the reference fails {failed}"
     return seconds
 
@@ -96,8 +107,17 @@ def main() -> None:
                 for lend in (False, True):
                     best[lend] = min(best[lend], grade_once(course, pool, notebook, lend))
             print(f"{notebook}: graders {best[False]:.2f} s without lending, "
-                  f"{best[True]:.2f} s with lent helpers served "
-                  f"(x{best[True] / best[False]:.2f})")
+                  f"{best[True]:.2f} s with lending on (nothing fails, nothing is lent: "
+                  f"x{best[True] / best[False]:.2f})")
+        # A wrong linear_model: fit_linear_regression's steps call the served reference.
+        best = {True: float("inf"), False: float("inf")}
+        for _ in range(args.repeat):
+            for lend in (False, True):
+                best[lend] = min(best[lend], grade_once(
+                    course, pool, "03-linear-regression.ipynb", lend, WRONG_LINEAR_MODEL))
+        print(f"03 with a wrong linear_model: graders {best[False]:.2f} s with the student's "
+              f"own, {best[True]:.2f} s with the reference's served (x"
+              f"{best[True] / best[False]:.2f})")
     finally:
         pool.close()
 
