@@ -26,6 +26,7 @@ from autograder.sandbox.backends import WORKER_DIR, Sandbox
 from autograder.sandbox.inside.protocol import ProtocolError, decode, encode, loads
 
 MAX_MESSAGE = 256 * 1024 * 1024
+HELPER_SHARE = 10  # the lent reference's time per call, at most, as a multiple of its limit
 STARTUP_SECONDS = 90
 
 
@@ -177,7 +178,7 @@ class WorkerChannel:
             message["lend"] = reference.message()
         self._send(message)
         try:
-            reply = self._call_reply(self.clock() + seconds, reference)
+            reply = self._call_reply(self.clock() + seconds, reference, seconds)
         except TimeoutError:
             self.kill()
             raise CallTimeout(f"{name}() did not return within {seconds:g} s "
@@ -210,14 +211,20 @@ class WorkerChannel:
                          _named(reply.get("helpers"), reference.names if reference else ()),
                          _named(reply.get("own"), reference.watch if reference else ()))
 
-    def _call_reply(self, deadline: float, lender: Any) -> dict:
+    def _call_reply(self, deadline: float, lender: Any, seconds: float) -> dict:
         """The call's reply; meanwhile the worker's stubs' "helper" events are served by
-        LENDER, on the call's own clock (pipeline/lending.py)."""
+        LENDER (pipeline/lending.py). The time the reference takes is not the student's
+        code's: it moves the deadline, up to HELPER_SHARE x SECONDS in all per call."""
+        budget = HELPER_SHARE * seconds
         while True:
             message = self._receive(deadline)
             if message.get("event") != "helper" or not lender:
                 return message
-            self._send(lender.serve(message, deadline))
+            started = self.clock()
+            self._send(lender.serve(message, started + budget))
+            spent = self.clock() - started
+            budget -= spent
+            deadline += spent
 
 
 def _named(found: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
