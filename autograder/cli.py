@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,9 +43,9 @@ def main(argv: list[str] | None = None) -> int:
                                        "nbgrader's autograded/ notebooks for its formgrader; "
                                        "scores entered there come back on the next run")
     p.add_argument("--nbgrader-dir", type=Path,
-                   help="nbgrader course directory that gets autograded/<student>/"
-                        "<assignment>/ for the formgrader (default: the --gradebook file's "
-                        "folder)")
+                   help="nbgrader course directory (with source/<assignment>/) that gets "
+                        "autograded/<student>/<assignment>/ and that the formgrader serves "
+                        "(default: the course directory, wherever the gradebook is)")
     p.add_argument("--manual-scores",
                    help="the scores people gave the manually graded problems: a CSV "
                         "(student,assignment,problem,points,comment) or an nbgrader "
@@ -72,10 +71,22 @@ def main(argv: list[str] | None = None) -> int:
                    help="nbgrader's submitted/ folder, for each timestamp.txt (default: the "
                         "folder each results.json was graded from)")
     p.add_argument("--roster", type=Path, metavar="ROSTER.csv",
-                   help="maps student ids to the LMS's: a `student` column and Canvas's "
-                        "Student, ID, SIS User ID, SIS Login ID, Section")
+                   help="Canvas's gradebook export, as Canvas writes it, with the kit's "
+                        "student ids in a column `student` (or the one --roster-id names)")
+    p.add_argument("--roster-id", default="student", metavar="COLUMN",
+                   help="the roster's column that holds the kit's student ids (default "
+                        "`student`; 'SIS Login ID' when Canvas's logins are those ids)")
     p.add_argument("--canvas", action="store_true",
                    help="also write OUT/canvas.csv in Canvas's gradebook import format")
+
+    p = sub.add_parser("feedback", help="each student's feedback laid out as nbgrader's "
+                                        "feedback/<student>/<assignment>/<notebook>.html")
+    p.add_argument("out", type=Path, help="the --out folder of course autograde")
+    p.add_argument("--to", type=Path, required=True, metavar="DIR",
+                   help="where the pages go: the feedback/ folder of the nbgrader course "
+                        "directory, for `nbgrader release_feedback`")
+    p.add_argument("--student", action="append", default=[], metavar="ID",
+                   help="only this student's feedback (repeatable)")
 
     p = sub.add_parser("export", help="package an assignment for another platform")
     p.add_argument("platform", choices=["gradescope"])
@@ -127,25 +138,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _manual_scores_reader(course: Course, args: argparse.Namespace) -> Callable[[], dict] | None:
-    """What reads the people's scores of manual problems from --manual-scores or
-    --gradebook (None without either: the scores recorded by earlier runs stay)."""
-    source = args.manual_scores or args.gradebook
-    if not source:
-        return None
-
-    def read() -> dict:
-        from autograder.integrations.gradebook import gradebook_file
-        from autograder.integrations.manual_scores import read_manual_scores
-
-        file = gradebook_file(source) if source == args.gradebook else None
-        if file is not None and not file.exists():
-            return {}  # a gradebook this run creates holds no scores yet
-        return read_manual_scores(course, source)
-
-    return read
-
-
 # Packages of the optional extras (pyproject.toml), by the extra that installs them.
 _EXTRAS = {"nbgrader": "instructor", "nbclient": "instructor", "nbconvert": "instructor",
            "jupyter_client": "instructor", "dask": "cluster", "distributed": "cluster"}
@@ -180,69 +172,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         print("course validate: OK")
         return 0
     if args.command == "autograde":
-        from autograder.batch.grade_class import autograde
-        from autograder.reports.class_reports import summary_table
-
-        if args.nbgrader_dir and not args.gradebook:
-            raise CourseKitError("--nbgrader-dir says where nbgrader's autograded/ notebooks go "
-                                 "for the formgrader; it needs --gradebook")
-        previous, seed = None, args.seed
-        if args.compare:
-            from autograder.grades.compare import previous_seed
-            from autograder.grades.graded import read_graded
-
-            if args.gradebook:
-                raise CourseKitError("--compare previews a regrade: review the changes, then "
-                                     "run again with --gradebook and without --compare (it "
-                                     "reuses what was graded) to publish")
-            if args.compare.resolve() == args.out.resolve():
-                raise CourseKitError("--compare needs another folder than --out: grade into "
-                                     "a new one, compare, then publish it")
-            previous = read_graded(course, args.compare).results
-            if seed is None and (seed := previous_seed(previous)) is not None:
-                print(f"grading with the seed of {args.compare} ({seed}), so that only "
-                      "changes to the graders, course.yml or submissions show")
-        batch = autograde(course, args.submitted, args.out, workers=args.workers, seed=seed,
-                          unsafe_no_sandbox=args.unsafe_no_sandbox,
-                          dask_scheduler=args.dask_scheduler, students=args.student,
-                          force=args.force,
-                          manual_scores=_manual_scores_reader(course, args))
-        failed = list(batch.kit_errors)
-        formgrader = None
-        if args.gradebook:
-            from autograder.integrations.gradebook import formgrader_command, write_gradebook
-
-            try:  # a secondary pass: grades.csv is written already, whatever happens here
-                root, not_written = write_gradebook(course, batch.results, args.gradebook,
-                                                    args.submitted, args.nbgrader_dir)
-                failed += not_written
-                formgrader = formgrader_command(args.gradebook, root) if root else None
-            except Exception as exc:
-                failed.append(f"gradebook {args.gradebook} not written: "
-                              f"{type(exc).__name__}: {exc}")
-        print(summary_table(course, batch.results))
-        print(f"\ngraded {batch.graded} submission(s), reused {batch.reused} finished earlier; "
-              f"grades in {args.out / 'grades.csv'}")
-        if batch.stale:
-            print(f"kept the earlier results of {len(batch.stale)} submission(s) not chosen with "
-                  "--student, graded with another course.yml, graders or submission: "
-                  f"{', '.join(batch.stale)}; run without --student to regrade them",
-                  file=sys.stderr)
-        if previous is not None:
-            from autograder.grades.compare import changes_table, score_changes, write_changes
-
-            changes = score_changes(course, previous, batch.results, args.student)
-            print("\n" + changes_table(changes, str(args.compare)))
-            print(f"changes in {write_changes(args.out, changes)}")
-        if formgrader:
-            print(f"\nwritten answers: grade them in nbgrader's formgrader, then run this "
-                  f"command again to bring the scores into the reports:\n{formgrader}")
-        if failed:
-            print("the kit failed on:\n" + "\n".join(failed), file=sys.stderr)
-            return 2
-        return 0
+        return _autograde(course, args)
     if args.command == "grades":
         return _grades(course, args)
+    if args.command == "feedback":
+        return _feedback(course, args)
     if args.command == "audit":
         from autograder.audit.report import console_report, write_audit_reports
         from autograder.audit.run import audit
@@ -262,11 +196,43 @@ def _dispatch(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
+def _autograde(course: Course, args: argparse.Namespace) -> int:
+    from autograder.grades.autograde_run import run_autograde
+    from autograder.grades.compare import changes_table
+    from autograder.reports.class_reports import summary_table
+
+    run = run_autograde(course, args.submitted, args.out, seed=args.seed, compare=args.compare,
+                        gradebook=args.gradebook, nbgrader_dir=args.nbgrader_dir,
+                        manual_scores=args.manual_scores, students=args.student,
+                        workers=args.workers, unsafe_no_sandbox=args.unsafe_no_sandbox,
+                        dask_scheduler=args.dask_scheduler, force=args.force)
+    batch = run.batch
+    print(summary_table(course, batch.results))
+    print(f"\ngraded {batch.graded} submission(s), reused {batch.reused} finished earlier; "
+          f"grades in {args.out / 'grades.csv'}")
+    if batch.stale:
+        print(f"kept the earlier results of {len(batch.stale)} submission(s) not chosen with "
+              "--student, graded with another course.yml, graders or submission: "
+              f"{', '.join(batch.stale)}; run without --student to regrade them",
+              file=sys.stderr)
+    if run.changes is not None:
+        print("\n" + changes_table(run.changes, str(args.compare)))
+        print(f"changes in {run.changes_file}")
+    if run.formgrader:
+        print(f"\nwritten answers: grade them in nbgrader's formgrader, then run this "
+              f"command again to bring the scores into the reports:\n{run.formgrader}")
+    if run.failed:
+        print("the kit failed on:\n" + "\n".join(run.failed), file=sys.stderr)
+        return 2
+    return 0
+
+
 def _grades(course: Course, args: argparse.Namespace) -> int:
     from autograder.grades.write import write_grades
 
     written = write_grades(course, args.out, manual_scores=args.gradebook or args.manual_scores,
-                           submitted=args.submitted, roster=args.roster, canvas=args.canvas)
+                           submitted=args.submitted, roster=args.roster, canvas=args.canvas,
+                           roster_id=args.roster_id)
     for warning in written.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if written.roster_report:
@@ -276,6 +242,28 @@ def _grades(course: Course, args: argparse.Namespace) -> int:
     counts = ", ".join(f"{n} {status}" for status, n in written.counts().items() if n)
     print(f"{len(written.grades)} row(s) in final.csv: {counts}")
     print("wrote " + ", ".join(str(f) for f in written.files))
+    return 0
+
+
+def _feedback(course: Course, args: argparse.Namespace) -> int:
+    from autograder.grades.feedback import write_feedback
+
+    written = write_feedback(course, args.out, args.to, args.student)
+    print(f"wrote {len(written.pages)} page(s) of {written.submissions} submission(s) into "
+          f"{args.to}/<student>/<assignment>/; release them from the nbgrader course "
+          "directory whose feedback/ that is:")
+    for assignment in written.assignments:
+        left = written.not_releasable.get(assignment, [])
+        exclude = f" --CourseDirectory.student_id_exclude={','.join(left)}" if left else ""
+        print(f"  nbgrader release_feedback {assignment}{exclude}")
+        if left:
+            print(f"{assignment}: {', '.join(left)} did not submit through `nbgrader submit` "
+                  "(no timestamp.txt and submission_secret.txt), so nbgrader cannot release "
+                  "their pages: hand those out otherwise", file=sys.stderr)
+    if written.failed:
+        print("not written, their results cannot be read:\n" + "\n".join(written.failed),
+              file=sys.stderr)
+        return 2
     return 0
 
 

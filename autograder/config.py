@@ -173,18 +173,50 @@ class Extension(_Strict):
         return self
 
 
+REVIEW = "review"
+
+
+def _zone_or_review(v: str) -> str:
+    if v == REVIEW or v.upper() in ("UTC", "Z", "GMT"):
+        return v
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{v!r} is neither `review` nor a time zone such as UTC or "
+                         "Europe/Berlin") from None
+    return v
+
+
+class Timestamps(_Strict):
+    """What a submission time the kit cannot take as an instant means (nbgrader's
+    timestamp.txt missing, unreadable, or without its zone), for an assignment with a due
+    time. `review` (the default of each): the grade is "needs review", with no total, until
+    the instructor corrects timestamp.txt or writes the time in the assignment's
+    `submitted_at`; `on_time`: counted as on time (nbgrader's own reading of a missing
+    file); for a time without zone, a zone (UTC, Europe/Berlin) to read it in."""
+
+    missing: Literal["review", "on_time"] = REVIEW
+    unreadable: Literal["review", "on_time"] = REVIEW
+    no_zone: Annotated[str, AfterValidator(_zone_or_review)] = REVIEW
+
+
 class Assignment(_Strict):
     name: str
     notebooks: list[Notebook]
     due: DueTime | None = None  # ISO 8601 with its time zone
     late: LatePolicy | None = None  # default: the course's `late`
     extensions: dict[str, Extension] = {}  # student id -> extension
+    # student id -> when their submission came in, in the instructor's word: replaces the
+    # timestamp.txt (resolves a grade that needs review)
+    submitted_at: dict[str, DueTime] = {}
 
     @model_validator(mode="after")
     def _deadline_first(self) -> Assignment:
-        if self.due is None and (self.late or self.extensions):
-            raise ValueError("late and extensions need the assignment's due time; add due: "
-                             "(e.g. 2025-03-14T23:59:00+01:00)")
+        if self.due is None and (self.late or self.extensions or self.submitted_at):
+            raise ValueError("late, extensions and submitted_at need the assignment's due "
+                             "time; add due: (e.g. 2025-03-14T23:59:00+01:00)")
         for student, ext in self.extensions.items():
             if ext.due is not None and self.due is not None and ext.due <= self.due:
                 raise ValueError(f"extensions.{student}.due {ext.due.isoformat()} is not after "
@@ -213,6 +245,11 @@ class Limits(_Strict):
     call_seconds: float = Field(default=20, gt=0)
     cell_seconds: float = Field(default=60, gt=0)
     notebook_seconds: float = Field(default=180, gt=0)
+    # CPU budgets (pipeline/budgets.py): this many times the reference solution's CPU time,
+    # never less than cpu_floor_seconds for a call (a third of cell_seconds and of
+    # notebook_seconds for executing a notebook; the seconds above are wall-clock backstops).
+    cpu_multiple: float = Field(default=20, ge=1)
+    cpu_floor_seconds: float = Field(default=5, gt=0)
     memory_mb: int = Field(default=3072, ge=256)
     processes: int = Field(default=256, ge=16)
     file_size_mb: int = Field(default=64, ge=1)
@@ -225,6 +262,7 @@ class Course(_Strict):
     limits: Limits = Limits()
     similarity_threshold: float = Field(default=0.9, ge=0, le=1)
     late: LatePolicy | None = None  # for every assignment with a due time, unless it has its own
+    timestamps: Timestamps = Timestamps()  # a submission time that cannot be read
     assignments: list[Assignment]
 
     # Set by load_course; not part of the file.
@@ -281,11 +319,18 @@ def _explain(path: Path, exc: ValidationError) -> str:
             lines.append(f"  - {where}: unknown key {key!r}; {fix}")
         elif err["type"] == "missing":
             lines.append(f"  - {where}: required key is missing; add it")
-        elif err["type"] == "value_error":  # our own validators' messages say it all
-            lines.append(f"  - {where}: {err['msg'].removeprefix('Value error, ')}")
         else:
-            lines.append(f"  - {where}: {err['msg']} (got {err.get('input')!r})")
+            lines.append(f"  - {where}: {error_message(err)}")
     return "\n".join(lines)
+
+
+def error_message(err: Any) -> str:
+    """One pydantic error (an item of ValidationError.errors()) in words: our own
+    validators' messages say it all; pydantic's get the value that was refused. The CSV
+    readers (csv_tables.py) word their errors with it too."""
+    if err["type"] == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    return f"{err['msg']} (got {err.get('input')!r})"
 
 
 class _DictOf:
@@ -300,6 +345,7 @@ _CHILDREN: dict[tuple[type, str], Any] = {
     (Course, "paths"): Paths,
     (Course, "limits"): Limits,
     (Course, "late"): LatePolicy,
+    (Course, "timestamps"): Timestamps,
     (Course, "assignments"): Assignment,
     (Assignment, "notebooks"): Notebook,
     (Assignment, "late"): LatePolicy,

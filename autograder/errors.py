@@ -1,17 +1,24 @@
-"""The kit's exception tree.
+"""The kit's exception tree, every class of it defined here.
 
-    CourseKitError                 anything the kit reports as a failure
+    CourseKitError                 anything the kit raises on purpose
     ├── ConfigError                course.yml is missing or wrong
     ├── NotebookError              a source or release notebook is unusable
+    ├── GraderError                the hidden graders cannot run (collection error, missing marker)
     ├── SandboxUnavailable         bubblewrap is missing and the weak mode was not accepted
     ├── ValidationFailed           `course validate` found problems
+    ├── ResultsUnreadable          a results.json cannot be read back (results.read_results)
+    ├── SimilarityTimeout          the similarity pass ran past its time budget
+    ├── Refused                    a submitted file the kit will not read (pipeline/safe_read.py)
     └── StudentCodeError           a call into student code did not return a value
         ├── StudentError           the student's code raised, or returned something not plain data
         ├── CallTimeout            the call ran past its time limit
         └── WorkerCrashed          the sandboxed worker died (exit, signal, memory)
 
-StudentCodeError and its children are expected during grading: they fail a test,
-never the batch. Everything else means the kit itself (or its configuration) is wrong.
+Expected while grading, and never a failure of the batch: StudentCodeError and its
+children fail a test; Refused makes a notebook count zero with its reason; an unreadable
+results.json is graded again; SimilarityTimeout leaves the summary without its
+similarity section. Everything else means the kit itself (or its configuration) is
+wrong, and the command says so and exits non-zero.
 """
 
 from __future__ import annotations
@@ -29,6 +36,10 @@ class NotebookError(CourseKitError):
     """A notebook of the course (not a submission) is missing or malformed."""
 
 
+class GraderError(CourseKitError):
+    """The hidden graders themselves are broken (collection error, missing marker)."""
+
+
 class SandboxUnavailable(CourseKitError):
     """bubblewrap cannot be used and the instructor did not accept the weak mode."""
 
@@ -41,6 +52,19 @@ class ValidationFailed(CourseKitError):
         super().__init__(
             f"{len(problems)} problem(s) found:\n" + "\n".join(f"  - {p}" for p in problems)
         )
+
+
+class ResultsUnreadable(CourseKitError):
+    """A results.json cannot be read back: missing, damaged, or not this kit's format."""
+
+
+class SimilarityTimeout(CourseKitError):
+    """The similarity pass ran past its time budget; the summary says it was not completed."""
+
+
+class Refused(CourseKitError):
+    """A submitted entry the kit will not read (a link, a FIFO, too big...); str(exc) says
+    why, to the student."""
 
 
 class StudentCodeError(CourseKitError):

@@ -2,16 +2,35 @@
 
 One submission (a student's assignment) has a result per notebook; a notebook's result
 holds the hidden tests' outcomes, the problems' scores, each cell's outcome and every
-change the restore step made. results.json is `SubmissionResult.to_dict()`, read back
-with `SubmissionResult.from_dict()`; consumers read attributes, never string keys.
-Status values are defined here once.
+change the restore step made. The types are pydantic dataclasses, so results.json is
+their JSON (`SubmissionResult.to_dict()`, `write_results`) and is validated when read
+back (`read_results`, the one reader): a file that does not fit is refused with one
+`ResultsUnreadable` that says where, never half-read. Keys of older kits' files are read
+through aliases. Consumers read attributes, never string keys. Status values are
+defined here once.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import field
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 from typing import Any, Self
+
+from pydantic import (
+    AliasChoices,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    computed_field,
+    field_serializer,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass
+
+from autograder.errors import ResultsUnreadable
 
 
 class NotebookStatus(StrEnum):
@@ -32,21 +51,32 @@ class CellStatus(StrEnum):
 BROKEN_CELL = (CellStatus.ERROR, CellStatus.TIMEOUT, CellStatus.CRASHED)
 
 
-class _Flat:
-    """A dataclass of plain fields: its JSON object is its fields, read back by name
-    (entries that are not fields, from other kit versions, are ignored)."""
+# Fields are filled by name or by alias (an older kit's key); keys that are no field, from
+# other kit versions, are ignored.
+_READ = ConfigDict(validate_by_name=True, validate_by_alias=True, extra="ignore")
+
+
+@cache
+def _adapter(cls: type) -> TypeAdapter:
+    return TypeAdapter(cls)
+
+
+class _Json:
+    """The JSON object of a result type, and back (validated)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        return _adapter(type(self)).dump_python(self, mode="json", by_alias=True)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        return cls(**{k: v for k, v in data.items() if k in names})
+        """Raises pydantic's ValidationError (read_results turns it into words)."""
+        return _adapter(cls).validate_python(data)
 
 
-@dataclass
-class TestResult(_Flat):
+@dataclass(config=_READ)
+class TestResult(_Json):
+    __test__ = False  # not a test class, for pytest
+
     problem: str
     name: str
     passed: bool
@@ -84,8 +114,8 @@ class ManualScore:
 GRADED_BY_INSTRUCTOR = "instructor"
 
 
-@dataclass
-class ProblemScore(_Flat):
+@dataclass(config=_READ)
+class ProblemScore(_Json):
     problem: str
     points: float | None  # None: manually graded, pending
     possible: float
@@ -111,27 +141,25 @@ class ProblemScore(_Flat):
             return "all-or-nothing: the problem earns 0"
         return f"costs {test.cost:g} point{'s' * (test.cost != 1)}"
 
+    @model_validator(mode="before")
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
-        read = super().from_dict(data)
-        if "manual" not in data:  # results.json of older kits: their pending ones were manual
-            read.manual = data.get("points") is None
-        return read
+    def _older(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "manual" not in data:
+            # results.json of kits before written answers: their pending ones were manual
+            return {**data, "manual": data.get("points") is None}
+        return data
 
 
-@dataclass
-class CellOutcome(_Flat):
+@dataclass(config=_READ)
+class CellOutcome(_Json):
     label: str  # grade_id, or "cell N" for cells without one
     status: CellStatus
     error: str = ""
     output: str = ""
 
-    def __post_init__(self) -> None:
-        self.status = CellStatus(self.status)  # read back from JSON as a plain string
 
-
-@dataclass(frozen=True)
-class Change(_Flat):
+@dataclass(frozen=True, config=_READ)
+class Change(_Json):
     """A departure from the source that the grader undid or noted, or a refused file.
 
     kind, with `cell` the grade_id concerned ("" for the whole notebook):
@@ -159,8 +187,8 @@ class Change(_Flat):
     detail: str
 
 
-@dataclass
-class NotebookResult:
+@dataclass(config=_READ)
+class NotebookResult(_Json):
     notebook: str
     status: NotebookStatus
     reason: str = ""
@@ -169,40 +197,21 @@ class NotebookResult:
     cells: list[CellOutcome] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     artifacts: list[dict[str, Any]] = field(default_factory=list)  # from grading.attach
-    restarts: int = 0
+    # worker restarts during its execution; "worker_restarts" in results.json
+    restarts: int = Field(default=0, validation_alias=AliasChoices("restarts", "worker_restarts"),
+                          serialization_alias="worker_restarts")
     seconds: float = 0.0
 
     def score_of(self, problem: str) -> ProblemScore | None:
         return next((p for p in self.problems if p.problem == problem), None)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "notebook": self.notebook, "status": str(self.status), "reason": self.reason,
-            "seconds": round(self.seconds, 3), "worker_restarts": self.restarts,
-            "problems": [p.to_dict() for p in self.problems],
-            "tests": [t.to_dict() for t in self.tests],
-            "cells": [c.to_dict() for c in self.cells],
-            "changes": [c.to_dict() for c in self.changes],
-            "artifacts": self.artifacts,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> NotebookResult:
-        return cls(
-            notebook=data["notebook"], status=NotebookStatus(data["status"]),
-            reason=data.get("reason", ""),
-            problems=[ProblemScore.from_dict(p) for p in data.get("problems", [])],
-            tests=[TestResult.from_dict(t) for t in data.get("tests", [])],
-            cells=[CellOutcome.from_dict(c) for c in data.get("cells", [])],
-            changes=[Change.from_dict(c) for c in data.get("changes", [])],
-            artifacts=list(data.get("artifacts", [])),
-            restarts=int(data.get("worker_restarts", 0)),
-            seconds=float(data.get("seconds", 0.0)),
-        )
+    @field_serializer("seconds")
+    def _rounded(self, seconds: float) -> float:
+        return round(seconds, 3)
 
 
-@dataclass
-class SubmissionResult:
+@dataclass(config=_READ)
+class SubmissionResult(_Json):
     student: str
     assignment: str
     seed: int
@@ -215,10 +224,12 @@ class SubmissionResult:
     def problems(self) -> list[ProblemScore]:
         return [p for nb in self.notebooks for p in nb.problems]
 
+    @computed_field  # type: ignore[prop-decorator]  (written for readers of the file)
     @property
     def total(self) -> float:
         return round(sum(p.points or 0 for p in self.problems), 2)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def possible(self) -> float:
         return round(sum(p.possible for p in self.problems if p.points is not None), 2)
@@ -228,18 +239,29 @@ class SubmissionResult:
         return [f"{nb.notebook}: {nb.reason}" for nb in self.notebooks
                 if nb.status == NotebookStatus.ERROR]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "student": self.student, "assignment": self.assignment, "seed": self.seed,
-            "sandbox": self.sandbox, "total": self.total, "possible": self.possible,
-            "notebooks": [nb.to_dict() for nb in self.notebooks],
-            "fingerprint": self.fingerprint, "submitted": self.submitted,
-        }
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
-        return cls(student=data["student"], assignment=data["assignment"],
-                   seed=int(data.get("seed", 0)),
-                   notebooks=[NotebookResult.from_dict(nb) for nb in data["notebooks"]],
-                   sandbox=data.get("sandbox", ""), fingerprint=data.get("fingerprint", ""),
-                   submitted=data.get("submitted", ""))
+def results_json(result: SubmissionResult) -> str:
+    """RESULT as the text of its results.json."""
+    return _adapter(SubmissionResult).dump_json(result, indent=2, by_alias=True).decode()
+
+
+def read_results(path: Path) -> SubmissionResult:
+    """The results.json at PATH, validated; raises ResultsUnreadable, which says what is
+    wrong with it (OSError too: a file that cannot be read is unreadable)."""
+    try:
+        return _adapter(SubmissionResult).validate_json(path.read_bytes())
+    except OSError as exc:
+        raise ResultsUnreadable(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except ValidationError as exc:
+        raise ResultsUnreadable(f"{path}: {_explain(exc)}") from None
+
+
+def _explain(exc: ValidationError, most: int = 3) -> str:
+    """pydantic's errors in one line: the first few, each where and what."""
+    said = []
+    for err in exc.errors()[:most]:
+        where = ".".join(str(part) for part in err["loc"]) or "the file"
+        said.append(f"{where}: {err['msg']}")
+    more = exc.error_count() - len(said)
+    return "not a results.json of this kit (" + "; ".join(said) + \
+        (f"; and {more} more" if more > 0 else "") + ")"

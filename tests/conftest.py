@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # committed: broken/, results/
 COURSE_BIN = Path(sys.executable).parent / "course"
 
 
@@ -21,6 +21,17 @@ def course():
     from autograder.config import load_course
 
     return load_course(ROOT)
+
+
+@pytest.fixture(scope="session")
+def fixture_notebooks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The notebooks tests/fixtures/build_fixtures.py makes (hostile/, damaged/, crafted/),
+    built for this session into a temporary folder: generated, never committed."""
+    from tests.fixtures.build_fixtures import build
+
+    root = tmp_path_factory.mktemp("fixture-notebooks")
+    build(root)
+    return root
 
 
 @pytest.fixture

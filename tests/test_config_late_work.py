@@ -103,3 +103,34 @@ def test_a_bad_extension_is_named(course_copy, extension, words):
 def test_late_work_without_a_due_time_is_refused(course_copy):
     _edit(course_copy, lambda d: _assignment(d).update(extensions={"carol": {"extra_days": 1}}))
     assert "need the assignment's due time; add due:" in _error(course_copy)
+
+
+def test_the_timestamp_policy_and_submitted_at_are_read(course_copy):
+    def edit(data):
+        data["timestamps"] = {"missing": "on_time", "no_zone": "Europe/Berlin"}
+        _assignment(data).update(due="2025-03-14T23:59:00Z",
+                                 submitted_at={"dan": "2025-03-15T03:11:00+01:00"})
+
+    _edit(course_copy, edit)
+    course = load_course(course_copy)
+    assert course.timestamps.missing == "on_time" and course.timestamps.unreadable == "review"
+    assert course.timestamps.no_zone == "Europe/Berlin"
+    assert course.assignments[0].submitted_at["dan"] == datetime(2025, 3, 15, 2, 11, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("timestamps, words", [
+    ({"no_zone": "CEST"}, "timestamps.no_zone: 'CEST' is neither `review` nor a time zone"),
+    ({"missing": "ignore"}, "timestamps.missing: Input should be 'review' or 'on_time'"),
+    ({"zoneless": "UTC"}, "allowed keys: missing, unreadable, no_zone"),
+])
+def test_a_bad_timestamp_policy_is_named(course_copy, timestamps, words):
+    _edit(course_copy, lambda d: d.update(timestamps=timestamps))
+    assert words in _error(course_copy)
+
+
+def test_submitted_at_needs_a_due_time_and_a_zone(course_copy):
+    _edit(course_copy, lambda d: _assignment(d).update(submitted_at={"dan": "2025-03-15"}))
+    assert "submitted_at.dan: 2025-03-15 is a date without a time" in _error(course_copy)
+    _edit(course_copy, lambda d: _assignment(d).update(
+        submitted_at={"dan": "2025-03-15T03:11:00Z"}))
+    assert "submitted_at need the assignment's due time" in _error(course_copy)

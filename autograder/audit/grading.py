@@ -1,10 +1,13 @@
-"""Grade one variant of a reference notebook with the real engine, in a grading process.
+"""Grade notebook variants of the reference with the batch's engine.
 
 A variant is the source notebook with solution cells replaced (a mutant), the source
-itself (the reference) or the release (the blank notebook). It goes through the same
-steps as a submission (restore -> execute in the sandbox -> hidden graders -> score),
-on the batch's zygote. The notebook executes once and is then graded on each seed: a
-seed only changes the graders' random inputs, and the execution is the expensive part.
+itself (the reference) or the release (the blank notebook). `grade_variants` grades
+many, here, through the batch's runners (batch/local_runner.py: the batch's zygote,
+fork server and grading processes, as `course autograde --workers N`); in each grading
+process `grade_variant` takes one through the same pipeline functions as a submission
+(pipeline/submission.py: restore -> execute in the sandbox, then hidden graders ->
+score). The notebook executes once and is then graded on each seed: a seed only changes
+the graders' random inputs, and the execution is the expensive part.
 
 While the graders run, every call into the notebook is recorded as plain numbers (what
 it returned, and the arguments afterwards), so that verdicts.py can compare a mutant's
@@ -14,29 +17,60 @@ outputs with the reference's on the very same inputs.
 from __future__ import annotations
 
 import os
+import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
+from autograder.batch.local_runner import in_grading_process, in_grading_processes
+from autograder.config import Course
 from autograder.results import CellOutcome, TestResult
+from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
+from autograder.sandbox.zygote_client import ZygoteServer
 
 Plain = Any  # numbers, strings, None, lists and dicts of them; tensors as {"tensor": [...]}
 
 
+class Kind(StrEnum):
+    REFERENCE = "reference"  # the source notebook
+    BLANK = "blank"  # the release notebook
+    CONTROL = "control"  # the reference's normalised code, graded as mutants are
+    MUTANT = "mutant"  # a solution cell replaced by a mutant of it
+
+
+@dataclass(frozen=True)
+class Label:
+    """Names a variant in the run."""
+
+    kind: Kind
+    notebook: str  # file name, as in course.yml
+    part: int = 0  # mutants: the mutant's index; reference, blank: which of the notebook's
+    again: int | None = None  # a seed graded again on a fresh notebook
+
+    def __str__(self) -> str:
+        again = "" if self.again is None else f"@{self.again}"
+        return f"{self.kind}:{self.notebook}:{self.part}{again}"
+
+
 @dataclass(frozen=True)
 class Variant:
-    key: str  # names it in the run: "reference", "blank", or the mutant's index
+    label: Label
     assignment: str
-    notebook: str  # file name, as in course.yml
     seeds: tuple[int, ...]
     cells: tuple[tuple[str, str], ...] = ()  # (grade_id, replacement source)
-    blank: bool = False  # the release notebook instead of the source
     problems: tuple[str, ...] | None = None  # grade only these problems' tests
     record: bool = False  # keep the calls' outputs
+
+    @property
+    def notebook(self) -> str:
+        return self.label.notebook
 
 
 @dataclass
@@ -62,7 +96,7 @@ class Grading:
 
 @dataclass
 class VariantResult:
-    key: str
+    label: Label
     gradings: list[Grading] = field(default_factory=list)
     cells: list[CellOutcome] = field(default_factory=list)
     error: str = ""  # the kit failed on this variant
@@ -71,47 +105,58 @@ class VariantResult:
     fresh_seeds: list[int] = field(default_factory=list)  # graded again, one per notebook
 
 
+# ------------------------------------------------------------------ here
+def grade_variants(course: Course, variants: list[Variant], *, workers: int = 2,
+                   unsafe_no_sandbox: bool = False, progress: bool = True,
+                   desc: str = "auditing") -> Iterator[VariantResult]:
+    """Each variant's result, in order of completion, with a progress bar on stderr."""
+    unsafe = isinstance(choose_sandbox(allow_unsandboxed=unsafe_no_sandbox), Unsandboxed)
+    zygote = None if unsafe or not variants else \
+        ZygoteServer(Bubblewrap(), course.limits).start()
+    address = zygote.address if zygote else None
+    bar = tqdm(total=len(variants), desc=desc, unit="notebook", disable=not progress,
+               file=sys.stderr, dynamic_ncols=True)
+    try:
+        graded = in_grading_process(course, unsafe, address, grade_variant, variants) \
+            if workers <= 1 else \
+            in_grading_processes(course, unsafe, address, workers, grade_variant, variants)
+        for result in graded:
+            bar.set_postfix_str(str(result.label), refresh=False)
+            bar.update()
+            yield result
+    finally:
+        bar.close()
+        if zygote:
+            zygote.close()
+
+
 # ------------------------------------------------------------------ in a grading process
-def init_audit_process(root: str, unsafe: bool, zygote_address: str | None,
-                       batch_pid: int | None = None) -> None:
-    """Initializer of the audit's grading processes: the batch's own set-up."""
-    from autograder.batch.grading_process import init_process
-
-    init_process(root, unsafe, zygote_address, batch_pid)
-
-
 def grade_variant(variant: Variant) -> VariantResult:
     """Grade VARIANT on each of its seeds; a kit failure is recorded, never raised."""
     from autograder.batch.grading_process import process_course_and_pool
-    from autograder.pipeline.execute import execute
-    from autograder.pipeline.grade import GraderError, grader_file, run_graders
-    from autograder.pipeline.restore import restore
-    from autograder.pipeline.score import score
-    from autograder.pipeline.submission import references_of
+    from autograder.pipeline.grade import GraderError
+    from autograder.pipeline.submission import execute_restored, grade_execution
 
     course, pool = process_course_and_pool()
     started = time.perf_counter()
-    result = VariantResult(variant.key)
+    result = VariantResult(variant.label)
     spec = course.assignment(variant.assignment).notebook(variant.notebook)
-    source = _notebook(course.source_notebook(variant.assignment, variant.notebook))
     execution = None
     try:
-        folder = course.path("release" if variant.blank else "source") / variant.assignment
+        blank = variant.label.kind == Kind.BLANK
+        folder = course.path("release" if blank else "source") / variant.assignment
         notebook = _with_cells(_notebook(folder / variant.notebook), dict(variant.cells))
-        notebook, _ = restore(notebook, source)
-        execution = execute(notebook, pool, course.limits)
+        execution = execute_restored(course, variant.assignment, spec, notebook, pool).execution
         result.executing = time.perf_counter() - started
         result.cells = execution.outcomes
-        tests_file = grader_file(course.path("graders"), variant.assignment, spec.stem)
         for seed in variant.seeds:
             recorder = _Recorder(execution.call) if variant.record else None
-            tests = run_graders(tests_file, recorder or execution.call, seed,
-                                references=references_of(course, variant.assignment, spec),
-                                problems=variant.problems)
-            scores = {p.problem: p.points or 0.0 for p in score(spec, tests)
-                      if p.points is not None}
-            result.gradings.append(Grading(seed, scores, tests,
-                                           recorder.calls if recorder else {}))
+            tests, scores = grade_execution(course, variant.assignment, spec,
+                                            recorder or execution.call, seed,
+                                            problems=variant.problems)
+            result.gradings.append(Grading(
+                seed, {p.problem: p.points or 0.0 for p in scores if p.points is not None},
+                tests, recorder.calls if recorder else {}))
     except GraderError as exc:
         result.error = f"the hidden graders cannot run: {exc}"
     except Exception as exc:  # a kit bug met by this variant: report it, keep auditing

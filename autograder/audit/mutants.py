@@ -8,6 +8,10 @@ than full marks; the ones it does not are the graders' gaps (or equivalent mutan
 Every mutant has an id that says what changed in words and code, built from the changed
 lines of the normalised function (`ast.unparse`): it stays the same when comments,
 formatting or other lines of the cell change, so the allowlist can key on it.
+
+The operators are those of the established mutation tools (mutmut, cosmic-ray, MutPy),
+grouped in their families (FAMILIES); each mutant carries its family, and the audit's
+report gives a kill rate per family.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class Mutant:
     source: str  # the whole replacement cell
     diff: str  # unified diff against the reference, for the report
     origin: str = "ast"  # "ast": made from the syntax tree | "mistake": examples/mistakes.py
+    family: str = ""  # the operator family (FAMILIES) | "typical mistake"
 
 
 def reference_code(cell_source: str) -> str:
@@ -40,8 +45,39 @@ def reference_code(cell_source: str) -> str:
 
 # ------------------------------------------------------------------ the operators
 # Each operator looks at one node and proposes (description, replacement) pairs; a
-# replacement of None deletes the node (a statement) from its list.
+# replacement of None deletes the node (a statement) from its list. The description's
+# words before the first ":" or the whole of it name the change; FAMILY_OF maps it to
+# its family.
 Proposal = tuple[str, ast.AST | None]
+
+# The families, with the tools that have them (mutmut 2/3, cosmic-ray 8, MutPy):
+FAMILIES = {
+    "arithmetic operator replacement": "+ - * / // ** @ % swapped (AOR; all three)",
+    "assignment operator replacement": "x += y to x = y (ASR; mutmut)",
+    "comparison operator replacement": "< <= > >= == != is in swapped (ROR; all three)",
+    "logical connector replacement": "and/or swapped (LCR; all three)",
+    "unary operator deletion": "a sign or `not` removed (AOD/LOD; cosmic-ray, mutmut)",
+    "condition negation": "`not` put before a condition of if/while/x if c else y "
+                          "(COI; cosmic-ray AddNot)",
+    "number replacement": "a number changed by one, a float to 0 (CRP; cosmic-ray, mutmut)",
+    "boolean replacement": "True for False and back (cosmic-ray, mutmut)",
+    "string replacement": "a string changed to 'XX...XX' (CRP; mutmut)",
+    "break/continue replacement": "break for continue and back (BCR; all three)",
+    "loop iterations": "a for loop run zero times or once (cosmic-ray ZeroIterationForLoop, "
+                       "MutPy OneIterationLoop)",
+    "expression wrapping": "an expression wrapped in abs(), or a number in min(., 0) / "
+                           "max(., 0) (PIT's ABS, universalmutator)",
+    "return value replacement": "the input or a constant returned (mutmut's return None "
+                                "made useful: a crash teaches nothing)",
+    "statement deletion": "a statement dropped (SDL; mutmut, MutPy)",
+    "call changes": "mean for sum, .detach()/.clone()/.item() ... removed, an argument "
+                    "dropped (mutmut's argument removal)",
+    "boundary (off by one)": "range and slice bounds off by one, a slice bound removed (SIR; "
+                             "MutPy)",
+    "gradient context removal": "with torch.no_grad(): removed (autograd-specific)",
+    "in-place operation": "an argument changed in place: x ** 2 to x.pow_(2), a - b to "
+                          "a.sub_(b) (PyTorch-specific; tests that inputs are not mutated)",
+}
 
 _ARITH = {ast.Add: [ast.Sub], ast.Sub: [ast.Add], ast.Mult: [ast.Div, ast.Add],
           ast.Div: [ast.Mult, ast.FloorDiv], ast.FloorDiv: [ast.Div], ast.Pow: [ast.Mult],
@@ -201,8 +237,165 @@ def _is_grad_reset(node: ast.stmt) -> bool:
                              r"|[\w.]+\.zero_grad\(\)", text))
 
 
+def _augmented(node: ast.AST, fn: ast.FunctionDef) -> Iterator[Proposal]:
+    if isinstance(node, ast.AugAssign):
+        yield f"{_SYMBOL.get(type(node.op), '?')}= for =", \
+            ast.Assign([copy.deepcopy(node.target)], node.value, lineno=0)
+
+
+def _negate(node: ast.AST, fn: ast.FunctionDef) -> Iterator[Proposal]:
+    if isinstance(node, ast.If | ast.While | ast.IfExp):
+        changed = copy.copy(node)
+        changed.test = ast.UnaryOp(ast.Not(), node.test)
+        yield "condition negated", changed
+
+
+def _strings(node: ast.AST, fn: ast.FunctionDef) -> Iterator[Proposal]:
+    # Docstrings are not mutated (mutmut neither): they change nothing a grader can see.
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+            and not _is_docstring_value(node, fn):
+        yield "string changed", ast.Constant(f"XX{node.value}XX")
+
+
+def _is_docstring_value(node: ast.Constant, fn: ast.FunctionDef) -> bool:
+    first = fn.body[0]
+    return isinstance(first, ast.Expr) and first.value is node
+
+
+def _break_continue(node: ast.AST, fn: ast.FunctionDef) -> Iterator[Proposal]:
+    if isinstance(node, ast.Break):
+        yield "break for continue", ast.Continue()
+    elif isinstance(node, ast.Continue):
+        yield "continue for break", ast.Break()
+
+
+def _loops(node: ast.AST, fn: ast.FunctionDef) -> Iterator[Proposal]:
+    if isinstance(node, ast.For):
+        changed = copy.copy(node)
+        changed.iter = ast.List([], ast.Load())
+        yield "loop run zero times", changed
+        if not any(isinstance(n, ast.Break) for n in ast.walk(node)):
+            changed = copy.copy(node)
+            changed.body = [*node.body, ast.Break()]
+            yield "loop run once", changed
+
+
+_NUMBER_CALLS = ("item", "float", "int", "len")
+
+
+def _wrap(node: ast.AST, fn: ast.FunctionDef) -> Iterator[Proposal]:
+    """abs() around a value that is returned or assigned to one name; min/max with 0 around
+    a number. Not around what cannot be a number or a tensor (a literal, a list the function
+    builds, a generator, a shape unpacked): abs() of those is a crash, not a subtle mistake."""
+    unpacks = isinstance(node, ast.Assign) and not (
+        len(node.targets) == 1 and isinstance(node.targets[0], ast.Name))
+    if isinstance(node, ast.Return | ast.Assign) and node.value is not None and not unpacks:
+        values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+        lists = _lists_in(fn)
+        for i, value in enumerate(values):
+            if isinstance(value, ast.Constant | ast.List | ast.ListComp | ast.Tuple) \
+                    or isinstance(value, ast.Name) and value.id in lists \
+                    or "Generator" in ast.unparse(value):
+                continue
+            for how, wrapped in _wrappings(value):
+                changed = copy.deepcopy(node)
+                if isinstance(node.value, ast.Tuple):
+                    changed.value.elts[i] = wrapped  # type: ignore[union-attr]
+                else:
+                    changed.value = wrapped
+                yield f"wrapped in {how}", changed
+
+
+def _wrappings(value: ast.expr) -> Iterator[tuple[str, ast.expr]]:
+    yield "abs", ast.Call(ast.Name("abs", ast.Load()), [copy.deepcopy(value)], [])
+    if _is_number(value):
+        for name in ("min", "max"):
+            yield name, ast.Call(ast.Name(name, ast.Load()),
+                                 [copy.deepcopy(value), ast.Constant(0)], [])
+
+
+def _is_number(value: ast.expr) -> bool:
+    """A Python number for sure: x.item(), float(x), int(x), len(x)."""
+    return isinstance(value, ast.Call) and (
+        isinstance(value.func, ast.Attribute) and value.func.attr == "item"
+        or isinstance(value.func, ast.Name) and value.func.id in _NUMBER_CALLS)
+
+
+_IN_PLACE = {ast.Add: "add_", ast.Sub: "sub_", ast.Mult: "mul_", ast.Div: "div_",
+             ast.Pow: "pow_"}
+
+
+def _in_place(node: ast.AST, fn: ast.FunctionDef) -> Iterator[Proposal]:
+    """`x ** 2` to `x.pow_(2)` where x is an argument of the function: the caller's tensor
+    is changed (the mistake the contracts' "inputs are not mutated" checks are for)."""
+    # Not the arguments that are numbers: one with a number as its default (noise=0.1), or
+    # a factor of a gradient (lr * params.grad): x.mul_ of a float is a crash, not a slip.
+    args = fn.args.args
+    defaults = dict(zip([a.arg for a in args][len(args) - len(fn.args.defaults):],
+                        fn.args.defaults))
+    tensors = {a.arg for a in args if not isinstance(defaults.get(a.arg), ast.Constant)}
+    if isinstance(node, ast.BinOp) and type(node.op) in _IN_PLACE \
+            and isinstance(node.left, ast.Name) and node.left.id in tensors \
+            and not (isinstance(node.right, ast.Attribute) and node.right.attr == "grad"):
+        method = _IN_PLACE[type(node.op)]
+        yield f"{method} in place", ast.Call(
+            ast.Attribute(ast.Name(node.left.id, ast.Load()), method, ast.Load()),
+            [copy.deepcopy(node.right)], [])
+
+
+def _slice_bounds(node: ast.AST, fn: ast.FunctionDef) -> Iterator[Proposal]:
+    if isinstance(node, ast.Slice):
+        for bound in ("lower", "upper"):
+            if getattr(node, bound) is not None:
+                changed = copy.copy(node)
+                setattr(changed, bound, None)
+                yield "slice bound removed", changed
+
+
 OPERATORS: tuple[Callable[[ast.AST, ast.FunctionDef], Iterator[Proposal]], ...] = (
-    _arith, _compare, _logic, _constant, _methods, _ranges, _statements)
+    _arith, _augmented, _compare, _logic, _negate, _constant, _strings, _methods, _ranges,
+    _slice_bounds, _break_continue, _loops, _wrap, _in_place, _statements)
+
+# The family of a mutant, from the words of its description (before the change itself).
+_FAMILY_OF = {
+    "sign removed": "unary operator deletion", "not removed": "unary operator deletion",
+    "and/or swapped": "logical connector replacement",
+    "condition negated": "condition negation",
+    "string changed": "string replacement",
+    "break for continue": "break/continue replacement",
+    "continue for break": "break/continue replacement",
+    "loop run zero times": "loop iterations", "loop run once": "loop iterations",
+    "the input returned": "return value replacement",
+    "a constant returned": "return value replacement",
+    "statement dropped": "statement deletion", "gradient reset dropped": "statement deletion",
+    "range off by one": "boundary (off by one)", "slice off by one": "boundary (off by one)",
+    "slice bound removed": "boundary (off by one)",
+}
+
+
+def family(description: str, replacement: ast.AST | None = None) -> str:
+    """The operator family (a key of FAMILIES) of a change described as DESCRIPTION."""
+    if description in _FAMILY_OF:
+        return _FAMILY_OF[description]
+    if description.startswith("wrapped in "):
+        return "expression wrapping"
+    if description.endswith("_ in place"):
+        return "in-place operation"
+    if description == "constant changed":
+        return "boolean replacement" if isinstance(replacement, ast.Constant) \
+            and isinstance(replacement.value, bool) else "number replacement"
+    if description.endswith("= for ="):
+        return "assignment operator replacement"
+    if description.endswith(" removed") and description.startswith(
+            tuple(f"{c}" for c in ("torch.", *_GRAD_FREE_CONTEXTS))):
+        return "gradient context removal"
+    if description.startswith((".", "argument ")) or description in (
+            f"{a} for {b}" for a, b in _SWAPPED_METHODS.items()):
+        return "call changes"
+    op = description.split(" for ")[0]
+    compare = {_SYMBOL[k] for k in _COMPARE}
+    return "comparison operator replacement" if op in compare \
+        else "arithmetic operator replacement"
 
 
 # ------------------------------------------------------------------ making mutants
@@ -277,7 +470,8 @@ def mutants_of(problem: str, cell_source: str) -> list[Mutant]:
                     seen_sources.add(source)
                     mutant_id = _unique(f"{description}: {_change(original, changed)}", found)
                     found[mutant_id] = Mutant(problem, mutant_id, source + "\n",
-                                              _diff(original, changed, problem))
+                                              _diff(original, changed, problem),
+                                              family=family(description, replacement))
     return list(found.values())
 
 
@@ -334,5 +528,6 @@ def catalogued_mistakes(path: Path, references: dict[str, str]) -> list[Mutant]:
             diff = "\n".join(difflib.unified_diff(
                 reference.splitlines(), source.splitlines(), f"{problem} (reference)",
                 f"{problem} (mistake {name})", lineterm="", n=2))
-            found.append(Mutant(problem, f"mistake: {name}", source, diff, origin="mistake"))
+            found.append(Mutant(problem, f"mistake: {name}", source, diff, origin="mistake",
+                                family="typical mistake"))
     return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from autograder.audit.mutants import FAMILIES
 from autograder.audit.results import AuditResult
 from autograder.audit.verdicts import Status
 from autograder.reports.files import templates, write_atomic
@@ -35,7 +36,8 @@ def render_audit(result: AuditResult) -> str:
                          "attention": [v for v in shown if v.leak or v.status in
                                        (Status.SURVIVED, Status.FLAKY, Status.ERROR)]})
     return templates.get_template("audit.html").render(r=result, problems=problems,
-                                                       Status=Status)
+                                                       Status=Status,
+                                                       families_described=FAMILIES)
 
 
 def summary_table(result: AuditResult) -> str:
@@ -50,6 +52,20 @@ def summary_table(result: AuditResult) -> str:
                      f"{p.count(Status.SURVIVED):>9}{p.count(Status.EQUIVALENT):>7}"
                      f"{p.count(Status.FLAKY):>6}{p.leaks:>6}  "
                      f"full marks {full}/{len(p.seeds)}, zero {zero}/{len(p.seeds)}")
+    lines += ["", family_table(result)]
+    return "\n".join(lines)
+
+
+def family_table(result: AuditResult) -> str:
+    """Per operator family (mutants.FAMILIES): mutants, verdicts, the kill rate."""
+    head = (f"{'operator family':<34}{'mutants':>8}{'killed':>8}{'survived':>9}{'equiv.':>7}"
+            f"{'flaky':>6}{'leaks':>6}{'kill rate':>10}")
+    lines = [head, "-" * len(head)]
+    for name, t in result.families().items():
+        rate = "-" if t.kill_rate is None else f"{100 * t.kill_rate:.0f}%"
+        lines.append(f"{name:<34}{len(t.verdicts):>8}{t.count(Status.KILLED):>8}"
+                     f"{t.count(Status.SURVIVED):>9}{t.count(Status.EQUIVALENT):>7}"
+                     f"{t.count(Status.FLAKY):>6}{t.leaks:>6}{rate:>10}")
     return "\n".join(lines)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograder.audit.mutants import FAMILIES
 from autograder.audit.verdicts import MutantVerdict, Status
 
 
@@ -15,14 +16,10 @@ class SeedScores:
     blank: float
 
 
-@dataclass
-class ProblemAudit:
-    problem: str
-    notebook: str
-    possible: float
-    outputs_open: str = ""  # why outputs are not compared with the reference ("" if they are)
-    seeds: list[SeedScores] = field(default_factory=list)
-    verdicts: list[MutantVerdict] = field(default_factory=list)
+class Tally:
+    """Verdicts counted over a group of mutants: a problem's, or an operator family's."""
+
+    verdicts: list[MutantVerdict]
 
     def count(self, status: str) -> int:
         return sum(v.status == status for v in self.verdicts)
@@ -37,14 +34,32 @@ class ProblemAudit:
         judged = len(self.verdicts) - self.count(Status.EQUIVALENT) - self.count(Status.ERROR)
         return round(self.count(Status.KILLED) / judged, 4) if judged else None
 
+    def counts(self) -> dict[str, Any]:
+        return {"mutants": len(self.verdicts), "killed": self.count(Status.KILLED),
+                "survived": self.count(Status.SURVIVED),
+                "equivalent": self.count(Status.EQUIVALENT), "leaks": self.leaks,
+                "flaky": self.count(Status.FLAKY), "errors": self.count(Status.ERROR),
+                "kill_rate": self.kill_rate}
+
+
+@dataclass
+class Family(Tally):
+    verdicts: list[MutantVerdict] = field(default_factory=list)
+
+
+@dataclass
+class ProblemAudit(Tally):
+    problem: str
+    notebook: str
+    possible: float
+    outputs_open: str = ""  # why outputs are not compared with the reference ("" if they are)
+    seeds: list[SeedScores] = field(default_factory=list)
+    verdicts: list[MutantVerdict] = field(default_factory=list)
+
     def to_dict(self) -> dict[str, Any]:
         return {
-            "notebook": self.notebook, "possible": self.possible,
-            "mutants": len(self.verdicts), "killed": self.count(Status.KILLED),
-            "survived": self.count(Status.SURVIVED),
-            "equivalent": self.count(Status.EQUIVALENT), "leaks": self.leaks,
-            "flaky": self.count(Status.FLAKY), "errors": self.count(Status.ERROR),
-            "kill_rate": self.kill_rate, "outputs_open": self.outputs_open,
+            "notebook": self.notebook, "possible": self.possible, **self.counts(),
+            "outputs_open": self.outputs_open,
             "seeds": [{"seed": s.seed, "reference": s.reference, "blank": s.blank}
                       for s in self.seeds],
             "details": [v.to_dict() for v in self.verdicts],
@@ -69,6 +84,16 @@ class AuditResult:
     def ok(self) -> bool:
         return not self.failures
 
+    def families(self) -> dict[str, Family]:
+        """Every operator family (mutants.FAMILIES, then the typical mistakes) with the
+        verdicts of its mutants over all problems; a family that made no mutant is there
+        too, with none."""
+        tallies = {name: Family() for name in [*FAMILIES, "typical mistake"]}
+        for p in self.problems:
+            for v in p.verdicts:
+                tallies.setdefault(v.mutant.family or "other", Family()).verdicts.append(v)
+        return tallies
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "assignment": self.assignment, "ok": self.ok, "seconds": round(self.seconds, 1),
@@ -77,5 +102,7 @@ class AuditResult:
             "grading_seconds": round(self.grading, 1), "seeds": self.seeds,
             "mutant_seeds": self.mutant_seeds, "failures": self.failures,
             "warnings": self.warnings,
+            "families": {name: {"description": FAMILIES.get(name, ""), **tally.counts()}
+                         for name, tally in self.families().items()},
             "problems": {p.problem: p.to_dict() for p in self.problems},
         }

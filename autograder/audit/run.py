@@ -23,10 +23,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from autograder.audit.allowlist import Allowlist, allowlist_path, load_allowlist
-from autograder.audit.grading import Grading, Variant, VariantResult
+from autograder.audit.grading import (
+    Grading,
+    Kind,
+    Label,
+    Variant,
+    VariantResult,
+    grade_variants,
+)
 from autograder.audit.mutants import Mutant, catalogued_mistakes, mutants_of, reference_code
 from autograder.audit.results import AuditResult, ProblemAudit
-from autograder.audit.runner import grade_variants
 from autograder.audit.sweep import check_control, record_sweep
 from autograder.audit.verdicts import Status, judge
 from autograder.config import Assignment, Course
@@ -56,22 +62,22 @@ def audit(course: Course, assignment: str, *, seeds: int = 20, first_seed: int |
 
     variants = _plan(course, spec, chosen, mutants, seed_list, workers, allowlist)
     grade = {"workers": workers, "unsafe_no_sandbox": unsafe_no_sandbox, "progress": progress}
-    results = {r.key: r for r in grade_variants(course, variants, **grade)}
+    results = {r.label: r for r in grade_variants(course, variants, **grade)}
     again = _to_grade_again(variants, results, chosen)
     regraded = list(grade_variants(course, again, **grade, desc="grading again, fresh"))
     for fresh in regraded:
-        key, seed = fresh.key.rsplit("@", 1)
-        _replace_grading(results[key], fresh, int(seed))
+        assert fresh.label.again is not None
+        _replace_grading(results[replace(fresh.label, again=None)], fresh, fresh.label.again)
     result = AuditResult(assignment, seed_list, list(mutant_seeds), workers,
                          gradings=len(variants) + len(again))
-    result.failures += [f"the kit failed on {r.key}: {r.error}" for r in results.values()
+    result.failures += [f"the kit failed on {r.label}: {r.error}" for r in results.values()
                         if r.error]
     result.executing = sum(r.executing for r in [*results.values(), *regraded])
     result.grading = sum(r.seconds - r.executing for r in [*results.values(), *regraded])
     for nb in notebooks:
-        reference = _by_seed(results, f"reference:{nb}:")
-        blank = _by_seed(results, f"blank:{nb}:")
-        control = results[f"control:{nb}"].gradings
+        reference = _by_seed(results, Kind.REFERENCE, nb)
+        blank = _by_seed(results, Kind.BLANK, nb)
+        control = results[Label(Kind.CONTROL, nb)].gradings
         for problem in (p for p, file in chosen.items() if file == nb):
             possible = spec.notebook(nb).problems[problem].points
             audited = ProblemAudit(problem, nb, possible,
@@ -81,7 +87,7 @@ def audit(course: Course, assignment: str, *, seeds: int = 20, first_seed: int |
             for index, (owner, mutant) in enumerate(_flat(mutants)):
                 if owner != problem:
                     continue
-                graded = results[f"mutant:{index}:{problem}"]
+                graded = results[Label(Kind.MUTANT, nb, index)]
                 audited.verdicts.append(_verdict(mutant, graded, reference, possible,
                                                  allowlist))
             result.failures += _mutant_failures(audited)
@@ -106,25 +112,25 @@ def _plan(course: Course, spec: Assignment, chosen: dict[str, str],
         # execution per chunk (a seed changes only the graders' inputs); the control
         # checks that grading several seeds on one execution changes nothing, and a seed
         # that fails is graded again on a fresh notebook (_to_grade_again).
-        for seed in mutant_seeds:
-            variants.append(Variant(f"reference:{nb}:{seed}", spec.name, nb, (seed,),
-                                    record=True))
-        for i, chunk in enumerate(_chunks(seeds[MUTANT_SEEDS:], workers)):
-            variants.append(Variant(f"reference:{nb}:more{i}", spec.name, nb, chunk))
-        for i, chunk in enumerate(_chunks(seeds, workers)):
-            variants.append(Variant(f"blank:{nb}:{i}", spec.name, nb, chunk, blank=True))
+        recorded = [(seed,) for seed in mutant_seeds]
+        more = _chunks(seeds[MUTANT_SEEDS:], workers)
+        for part, chunk in enumerate([*recorded, *more]):
+            variants.append(Variant(Label(Kind.REFERENCE, nb, part), spec.name, chunk,
+                                    record=part < len(recorded)))
+        for part, chunk in enumerate(_chunks(seeds, workers)):
+            variants.append(Variant(Label(Kind.BLANK, nb, part), spec.name, chunk))
         control = tuple((p, _normalised(course, spec.name, nb, p)) for p in mine)
-        variants.append(Variant(f"control:{nb}", spec.name, nb, mutant_seeds, control,
+        variants.append(Variant(Label(Kind.CONTROL, nb), spec.name, mutant_seeds, control,
                                 problems=mine, record=True))
     for index, (problem, mutant) in enumerate(_flat(mutants)):
-        variants.append(Variant(f"mutant:{index}:{problem}", spec.name, chosen[problem],
+        variants.append(Variant(Label(Kind.MUTANT, chosen[problem], index), spec.name,
                                 mutant_seeds, ((problem, mutant.source),),
                                 problems=(problem,),
                                 record=problem not in allowlist.outputs_open))
     return variants
 
 
-def _to_grade_again(variants: list[Variant], results: dict[str, VariantResult],
+def _to_grade_again(variants: list[Variant], results: dict[Label, VariantResult],
                     chosen: dict[str, str]) -> list[Variant]:
     """Gradings to repeat, one seed per fresh notebook, as the batch grades a submission:
     a mutant whose score differs between its seeds, and the seeds on which the reference
@@ -133,19 +139,21 @@ def _to_grade_again(variants: list[Variant], results: dict[str, VariantResult],
     that appends to a global list, say) is not mistaken for a flaky test."""
     again = []
     for v in variants:
-        if len(v.seeds) < 2 or v.key.startswith("control:") or results[v.key].error:
+        kind = v.label.kind
+        if len(v.seeds) < 2 or kind == Kind.CONTROL or results[v.label].error:
             continue
-        gradings = results[v.key].gradings
+        gradings = results[v.label].gradings
         problems = [p for p, file in chosen.items() if file == v.notebook]
-        if v.key.startswith("mutant:"):
+        if kind == Kind.MUTANT:
             scores = {g.scores.get(v.cells[0][0]) for g in gradings}
             redo = [g.seed for g in gradings] if len(scores) > 1 else []
-        elif v.blank:
+        elif kind == Kind.BLANK:
             redo = [g.seed for g in gradings if any(g.scores.get(p, 0) > 0 for p in problems)]
         else:
             redo = [g.seed for g in gradings if any(t.problem in problems and not t.passed
                                                     for t in g.tests)]
-        again += [replace(v, key=f"{v.key}@{seed}", seeds=(seed,)) for seed in redo]
+        again += [replace(v, label=replace(v.label, again=seed), seeds=(seed,))
+                  for seed in redo]
     return again
 
 
@@ -204,9 +212,10 @@ def _chunks(seeds: list[int], parts: int) -> list[tuple[int, ...]]:
     return [tuple(seeds[i:i + size]) for i in range(0, len(seeds), size)]
 
 
-def _by_seed(results: dict[str, VariantResult], prefix: str) -> dict[int, Grading]:
-    return {g.seed: g for key, r in results.items() if key.startswith(prefix)
-            for g in r.gradings}
+def _by_seed(results: dict[Label, VariantResult], kind: Kind, notebook: str
+             ) -> dict[int, Grading]:
+    return {g.seed: g for label, r in results.items()
+            if (label.kind, label.notebook) == (kind, notebook) for g in r.gradings}
 
 
 def _verdict(mutant: Mutant, graded: VariantResult, reference: dict[int, Grading],

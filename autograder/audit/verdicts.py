@@ -54,7 +54,8 @@ class MutantVerdict:
     fresh_seeds: list[int] = field(default_factory=list)  # graded again on fresh notebooks
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.mutant.id, "origin": self.mutant.origin, "status": self.status,
+        return {"id": self.mutant.id, "origin": self.mutant.origin,
+                "family": self.mutant.family, "status": self.status,
                 "scores": self.scores, "possible": self.possible, "leak": self.leak,
                 "core_wrong": self.core_wrong, "failed": self.failed,
                 "flaky_tests": self.flaky_tests, "allowlist_reason": self.reason,

@@ -8,9 +8,7 @@ out so that running generate twice changes no byte.
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from autograder.config import Course
+from autograder.environment import changed_environment, path_with_python
 from autograder.errors import NotebookError
 
 SOLUTION_TIMEOUT = 600  # per cell, seconds
@@ -42,8 +41,8 @@ def build_release(course: Course, assignment: str, dest: Path) -> list[Path]:
         config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
         config.Application.log_level = "ERROR"
         # nbgrader runs alembic for its gradebook; it must be on PATH.
-        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-        result = NbGraderAPI(config=config).generate_assignment(assignment, force=True)
+        with changed_environment(PATH=path_with_python()):
+            result = NbGraderAPI(config=config).generate_assignment(assignment, force=True)
         if not result.get("success"):
             raise NotebookError(f"nbgrader generate_assignment failed for {assignment}:\n"
                                 f"{result.get('error') or result.get('log')}")
@@ -62,12 +61,11 @@ def build_release(course: Course, assignment: str, dest: Path) -> list[Path]:
 def execute_solution(source: Path, dest: Path) -> float:
     """Execute SOURCE top to bottom into DEST; returns the seconds it took."""
     nb = nbformat.read(str(source), as_version=4)
-    env_before = dict(os.environ)
-    os.environ.update({"MPLBACKEND": "module://matplotlib_inline.backend_inline",
-                       "PYTHONHASHSEED": "0"})
     started = time.perf_counter()
     try:
-        with tempfile.TemporaryDirectory(prefix="course-kit-solution-") as cwd:
+        with changed_environment(MPLBACKEND="module://matplotlib_inline.backend_inline",
+                                 PYTHONHASHSEED="0"), \
+                tempfile.TemporaryDirectory(prefix="course-kit-solution-") as cwd:
             # IPC transport: the kernel talks over local sockets, not TCP ports.
             manager = KernelManager(kernel_name="python3", transport="ipc",
                                     ip=str(Path(cwd) / "kernel"))
@@ -77,9 +75,6 @@ def execute_solution(source: Path, dest: Path) -> float:
     except CellExecutionError as exc:
         raise NotebookError(f"{source}: the reference solution fails when executed:\n{exc}") \
             from None
-    finally:
-        os.environ.clear()
-        os.environ.update(env_before)
     seconds = time.perf_counter() - started
     _normalise_outputs(nb)
     dest.parent.mkdir(parents=True, exist_ok=True)

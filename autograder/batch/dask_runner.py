@@ -1,4 +1,4 @@
-"""Grade on a Dask cluster: one task a submission, reports written where the command runs.
+"""Grade on a Dask cluster: one task a submission, its result sent back to the command.
 
 A task carries the submission's notebooks as bytes, so the machines need not share a
 filesystem with the client. They do need the course repository at the same path as
@@ -23,7 +23,6 @@ from autograder.config import Course, load_course
 from autograder.errors import CourseKitError
 from autograder.pipeline.safe_read import Refused
 from autograder.pipeline.submission import grade_submission
-from autograder.reports.submission import write_submission_reports
 from autograder.results import SubmissionResult
 from autograder.sandbox.pool import WorkerPool
 
@@ -91,10 +90,8 @@ def grade_remote(root: str, unsafe: bool, student: str, assignment: str,
                 f"on Dask worker {_worker_name()}: the course at {root} differs from the "
                 "client's (course.yml or graders); update the clone on every machine")
         pool, sandbox_name = _pool(course, unsafe)
-        result = grade_submission(course, student, assignment, directory, pool, seed,
-                                  sandbox_name, refused)
-    result.fingerprint = expected
-    return result
+        return grade_submission(course, student, assignment, directory, pool, seed,
+                                sandbox_name, refused)
 
 
 def _worker_name() -> str:
@@ -121,10 +118,10 @@ def _notebook_bytes(course: Course, job: Job) -> tuple[dict[str, bytes], dict[st
     return files, refused
 
 
-def run_on_dask(address: str, course: Course, jobs: list[Job], out: Path, seed: int,
+def run_on_dask(address: str, course: Course, jobs: list[Job], seed: int,
                 unsafe: bool) -> Iterator[SubmissionResult]:
-    """Grade JOBS on the Dask cluster at ADDRESS; write each submission's reports under
-    OUT as it arrives and yield it (in order of completion)."""
+    """Grade JOBS on the Dask cluster at ADDRESS; yield each result as it arrives (in
+    order of completion)."""
     from distributed import Client, as_completed
 
     try:
@@ -143,9 +140,5 @@ def run_on_dask(address: str, course: Course, jobs: list[Job], out: Path, seed: 
                 grade_remote, str(course.root), unsafe, job.student, job.assignment, files,
                 seed, job.fingerprint, refused,
                 key=f"grade-{job.student}-{job.assignment}-{uuid.uuid4().hex[:8]}"))
-        folders = {future.key: job.directory for future, job in zip(futures, jobs)}
         for future in as_completed(futures):
-            result = future.result()  # a kit error on a worker stops the batch here, loudly
-            result.submitted = str(folders[future.key].absolute())
-            write_submission_reports(out, result)
-            yield result
+            yield future.result()  # a kit error on a worker stops the batch here, loudly

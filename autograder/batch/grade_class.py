@@ -1,13 +1,15 @@
 """Grade a class: find submissions, grade each in a sandbox, write reports.
 
-Each submission's results.json is written atomically as soon as it is graded, with
-a fingerprint of everything that determines its grade; a rerun after an interrupt
-skips the submissions whose fingerprint still matches. grades.csv is rebuilt from
-the results files at the end, also atomically.
+This module is the one writer of OUT. The runners (local_runner.py, dask_runner.py)
+only grade and yield results; each result is written here as it arrives, once:
+its results.json atomically, with a fingerprint of everything that determines its
+grade, so that a rerun after an interrupt skips the submissions whose fingerprint
+still matches. The class reports (grades.csv, summary.html) are written once, at the
+end, from every result, also atomically.
 
 Manual scores (a person's, from nbgrader's gradebook or a CSV) are put on every result,
-graded now or reused; a submission whose manual scores changed gets its feedback page
-and results.json rewritten. Without a source of manual scores, those an earlier run
+graded now or reused; a reused submission whose manual scores changed gets its feedback
+page and results.json rewritten. Without a source of manual scores, those an earlier run
 recorded in OUT stay, also on a submission graded again.
 """
 
@@ -20,17 +22,19 @@ import threading
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from autograder.batch.jobs import Job, discover, earlier, finished, with_refusals
+from autograder.batch.jobs import Job, discover, earlier, with_refusals
 from autograder.batch.local_runner import choose_runner
 from autograder.config import Course
+from autograder.lateness.late_work import late_work_of
 from autograder.pipeline.score import ManualKey, apply_manual_scores, recorded_manual_scores
 from autograder.reports.class_reports import write_class_reports
-from autograder.reports.submission import write_submission_reports
+from autograder.reports.submission import refresh_late_work, write_submission_reports
 from autograder.results import ManualScore, SubmissionResult
 from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
 from autograder.sandbox.pool import WorkerPool
@@ -84,20 +88,8 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
             if refused and refused.get(job.student) else job
             for job in discover(course, submitted)]
     _check_chosen(students, jobs, submitted)
-    results: dict[tuple[str, str], SubmissionResult] = {}
-    todo, stale = [], []
-    carried: dict[ManualKey, ManualScore] = {}  # kept from OUT when no source is given
-    for job in jobs:
-        chosen = not students or job.student in students
-        done = (None if force else finished(out, job)) if chosen else earlier(out, job)
-        if done is not None:
-            results[(job.student, job.assignment)] = done
-            if not chosen and done.fingerprint != job.fingerprint:
-                stale.append(f"{job.student}/{job.assignment}")
-        elif chosen:
-            todo.append(job)
-            before = earlier(out, job) if manual_scores is None else None
-            carried.update(recorded_manual_scores(before) if before else {})
+    plan = _resume(out, jobs, students, force)
+    results, todo, stale, carried = plan.results, plan.todo, plan.stale, plan.carried
     reused = sum(1 for student, _ in results if not students or student in students)
     # The zygote imports torch and fastai in its sandbox (seconds) while everything else
     # starts: first, and once for all grading processes.
@@ -113,21 +105,24 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         try:
             # While the zygote starts: the people's scores onto the results reused.
             scores = manual_scores() if callable(manual_scores) else manual_scores
-            if scores is not None:
-                for done in list(results.values()):
-                    if apply_manual_scores(done, scores):
-                        write_submission_reports(out, done)
-            else:
-                scores = carried
-            runner = choose_runner(course, out, run_seed, workers=workers, unsafe=unsafe,
+            rescored = [] if scores is None else [
+                done for done in results.values() if apply_manual_scores(done, scores)]
+            graded = {(job.student, job.assignment): job for job in todo}
+            runner = choose_runner(course, run_seed, workers=workers, unsafe=unsafe,
                                    dask_scheduler=dask_scheduler,
                                    zygote=zygote.address if zygote else None, pool=pool)
-            for result in runner(todo):
-                if apply_manual_scores(result, scores):
-                    write_submission_reports(out, result)
-                results[(result.student, result.assignment)] = result
-                bar.set_postfix_str(f"{result.student}: {result.total:g}/{result.possible:g}")
-                bar.update()
+            for result in chain(rescored, runner(todo)):
+                job = graded.get((result.student, result.assignment))
+                if job is not None:  # graded now, not reused
+                    result.fingerprint = job.fingerprint
+                    result.submitted = str(job.directory.absolute())
+                    apply_manual_scores(result, carried if scores is None else scores)
+                    results[(result.student, result.assignment)] = result
+                    bar.set_postfix_str(f"{result.student}: {result.total:g}/"
+                                        f"{result.possible:g}")
+                    bar.update()
+                # The one place a submission's reports are written, as it arrives.
+                write_submission_reports(out, result, late_work_of(course, result))
         finally:
             if zygote:
                 zygote.close()
@@ -140,9 +135,38 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
         except Exception as exc:  # a secondary pass: report it, never lose grades.csv
             similar = None
             failed.append(f"similarity check not completed: {type(exc).__name__}: {exc}")
+        refresh_late_work(course, out, ordered)  # course.yml's late work may have changed
         failed = write_class_reports(course, out, ordered, similar, failed)
     errors = [f"{r.student}/{r.assignment}/{error}" for r in ordered for error in r.kit_errors]
     return BatchResult(ordered, len(todo), reused, errors + failed, stale)
+
+
+@dataclass
+class _Plan:
+    results: dict[tuple[str, str], SubmissionResult]  # reused from OUT
+    todo: list[Job]  # to grade
+    stale: list[str]  # BatchResult.stale
+    carried: dict[ManualKey, ManualScore]  # the people's scores OUT records for TODO's
+
+
+def _resume(out: Path, jobs: list[Job], students: Collection[str], force: bool) -> _Plan:
+    """What OUT holds already: each job's earlier result is read once, and reused when it
+    graded the same inputs (or the job is not among STUDENTS); the others are to do."""
+    plan = _Plan({}, [], [], {})
+    for job in jobs:
+        chosen = not students or job.student in students
+        before = earlier(out, job)
+        if before is not None and not chosen:
+            plan.results[(job.student, job.assignment)] = before
+            if before.fingerprint != job.fingerprint:
+                plan.stale.append(f"{job.student}/{job.assignment}")
+        elif before is not None and not force and before.fingerprint == job.fingerprint:
+            plan.results[(job.student, job.assignment)] = before
+        elif chosen:
+            plan.todo.append(job)
+            if before is not None:  # without a source of manual scores, these stay
+                plan.carried.update(recorded_manual_scores(before))
+    return plan
 
 
 def _check_chosen(students: Collection[str], jobs: list[Job], submitted: Path) -> None:

@@ -1,8 +1,10 @@
 """One grading process: its sandbox, its pool of workers, and the submissions it grades.
 
 With `--workers N` the batch runs N of these, forked by a fork server that has already
-imported this module (see autograde.py); with one worker the batch runs it in-process,
-and a Dask worker runs it for its tasks.
+imported this module (see local_runner.py); with one worker the batch runs it in-process,
+and a Dask worker runs it for its tasks. `course audit` grades its notebook variants in
+the same processes (audit/grading.py). A grading process only grades: what it returns
+is written under OUT by the batch (grade_class.py), never here.
 """
 
 from __future__ import annotations
@@ -28,8 +30,6 @@ from autograder.batch.jobs import Job  # noqa: E402
 from autograder.config import Course, load_course  # noqa: E402
 from autograder.grading import make_tensor  # noqa: E402
 from autograder.pipeline.submission import grade_submission  # noqa: E402
-from autograder.reports import figures  # noqa: E402, F401  (feedback pages render figures)
-from autograder.reports.submission import write_submission_reports  # noqa: E402
 from autograder.results import SubmissionResult  # noqa: E402
 from autograder.sandbox.backends import Bubblewrap, Sandbox, Unsandboxed  # noqa: E402
 from autograder.sandbox.pool import WorkerPool  # noqa: E402
@@ -118,12 +118,8 @@ def process_course_and_pool() -> tuple[Course, WorkerPool]:
     return _state["course"], _state["pool"]
 
 
-def grade_job(job: Job, out: str, seed: int) -> SubmissionResult:
-    """Grade one submission in this process and write its reports."""
+def grade_job(job: Job, seed: int) -> SubmissionResult:
+    """Grade one submission in this process."""
     course, pool = _state["course"], _state["pool"]
-    result = grade_submission(course, job.student, job.assignment, job.directory, pool, seed,
-                              _state["sandbox"], dict(job.refused))
-    result.fingerprint = job.fingerprint
-    result.submitted = str(job.directory.absolute())
-    write_submission_reports(Path(out), result)
-    return result
+    return grade_submission(course, job.student, job.assignment, job.directory, pool, seed,
+                            _state["sandbox"], dict(job.refused))

@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autograder.config import Course
+from autograder.errors import ResultsUnreadable
 from autograder.pipeline.safe_read import Refused, read_student_file
-from autograder.results import SubmissionResult
+from autograder.results import SubmissionResult, read_results
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ def discover(course: Course, submitted: Path) -> list[Job]:
 
 # course.yml's late work (due times, late policy, extensions) decides final grades, not
 # what a submission earns: granting an extension must not regrade the class.
-_NOT_GRADING = {"late": True, "assignments": {"__all__": {"due", "late", "extensions"}}}
+_NOT_GRADING = {"late": True, "timestamps": True,
+                "assignments": {"__all__": {"due", "late", "extensions", "submitted_at"}}}
 
 
 def course_digest(course: Course, assignment: str) -> hashlib._Hash:
@@ -119,11 +121,10 @@ def results_path(out: Path, student: str, assignment: str) -> Path:
 
 def earlier(out: Path, job: Job) -> SubmissionResult | None:
     """The results.json of JOB from an earlier run, whatever it graded."""
-    path = results_path(out, job.student, job.assignment)
     try:
-        return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None  # unreadable or from another kit version
+        return read_results(results_path(out, job.student, job.assignment))
+    except ResultsUnreadable:
+        return None  # none, damaged, or from another kit version: graded again
 
 
 def finished(out: Path, job: Job) -> SubmissionResult | None:

@@ -1,9 +1,13 @@
-"""Runners that grade a batch's jobs on this machine: in this process, or in N processes.
+"""Runners that grade on this machine: in this process, or in N grading processes.
 
-A runner is a callable `run(jobs) -> Iterator[results.json dict]` that writes each
-submission's reports under OUT as it is graded and yields its SubmissionResult, in order
-of completion;
-the Dask runner (dask_runner.py) has the same shape. `choose_runner` picks one.
+A runner is a callable `run(jobs) -> Iterator[SubmissionResult]` that grades each job
+and yields its result in order of completion; it writes nothing (the batch,
+grade_class.py, is the one writer of OUT). The Dask runner (dask_runner.py) has the
+same shape. `choose_runner` picks one.
+
+`in_grading_process` and `in_grading_processes` run any picklable WORK(item) in grading
+processes set up by grading_process.init_process: the batch grades its jobs with them,
+`course audit` its notebook variants (audit/grading.py).
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
-from pathlib import Path
 from typing import TypeVar
 
 from autograder.batch.jobs import Job
 from autograder.config import Course
+from autograder.environment import changed_environment
 from autograder.results import SubmissionResult
 from autograder.sandbox.pool import WorkerPool
 
@@ -28,26 +32,27 @@ R = TypeVar("R")
 Runner = Callable[[list[Job]], Iterator[SubmissionResult]]
 
 
-def choose_runner(course: Course, out: Path, seed: int, *, workers: int, unsafe: bool,
+def choose_runner(course: Course, seed: int, *, workers: int, unsafe: bool,
                   dask_scheduler: str | None, zygote: str | None,
                   pool: WorkerPool | None = None) -> Runner:
     """ZYGOTE is the address of the batch's zygote (None without bubblewrap, or on Dask,
     whose workers start their own). POOL: grade in this process with its workers."""
-    if pool is not None:
-        return lambda jobs: run_in_process(course, jobs, out, seed, unsafe, zygote, pool)
     if dask_scheduler:
         from autograder.batch.dask_runner import run_on_dask
 
-        return lambda jobs: run_on_dask(dask_scheduler, course, jobs, out, seed, unsafe)
-    if workers <= 1:
-        return lambda jobs: run_in_process(course, jobs, out, seed, unsafe, zygote)
-    return lambda jobs: run_in_processes(course, jobs, out, seed, unsafe, zygote, workers)
+        return lambda jobs: run_on_dask(dask_scheduler, course, jobs, seed, unsafe)
+    work = functools.partial(_grade_job, seed=seed)
+    if workers <= 1 or pool is not None:
+        return lambda jobs: in_grading_process(course, unsafe, zygote, work, jobs, pool)
+    return lambda jobs: in_grading_processes(course, unsafe, zygote, workers, work, jobs)
 
 
-def run_in_process(course: Course, jobs: list[Job], out: Path, seed: int, unsafe: bool,
-                   zygote: str | None, pool: WorkerPool | None = None
-                   ) -> Iterator[SubmissionResult]:
-    if not jobs:
+def in_grading_process(course: Course, unsafe: bool, zygote: str | None,
+                       work: Callable[[T], R], items: list[T],
+                       pool: WorkerPool | None = None) -> Iterator[R]:
+    """WORK(item) for each of ITEMS, in this process made a grading process; POOL: with
+    its workers (the caller owns and closes it) instead of sandboxes of its own."""
+    if not items:
         return
     from autograder.batch import grading_process as one  # torch, pytest: only to grade here
 
@@ -56,29 +61,22 @@ def run_in_process(course: Course, jobs: list[Job], out: Path, seed: int, unsafe
     else:
         one.use_pool(course, pool, "injected")
     try:
-        for job in jobs:
-            yield one.grade_job(job, str(out), seed)
+        for item in items:
+            yield work(item)
     finally:
         if pool is None:
             one.close_process()
 
 
-def run_in_processes(course: Course, jobs: list[Job], out: Path, seed: int, unsafe: bool,
-                     zygote: str | None, workers: int) -> Iterator[SubmissionResult]:
-    yield from in_grading_processes(
-        workers, _init_grading_process, (str(course.root), unsafe, zygote, os.getpid()),
-        functools.partial(_grade_in_process, out=str(out), seed=seed), jobs)
-
-
-def in_grading_processes(workers: int, initializer: Callable[..., None], initargs: tuple,
+def in_grading_processes(course: Course, unsafe: bool, zygote: str | None, workers: int,
                          work: Callable[[T], R], items: list[T]) -> Iterator[R]:
     """WORK(item) for each of ITEMS in WORKERS grading processes forked from the fork
-    server (grading_context), each started with INITIALIZER(*INITARGS); yields the
-    results in order of completion. The batch and `course audit` grade this way."""
+    server (grading_context); yields the results in order of completion."""
     if not items:
         return
-    executor = ProcessPoolExecutor(workers, mp_context=grading_context(),
-                                   initializer=initializer, initargs=initargs)
+    executor = ProcessPoolExecutor(
+        workers, mp_context=grading_context(), initializer=_init_grading_process,
+        initargs=(str(course.root), unsafe, zygote, os.getpid()))
     try:
         futures = [executor.submit(work, item) for item in items]
         for future in as_completed(futures):
@@ -103,10 +101,10 @@ def _init_grading_process(root: str, unsafe: bool, zygote_address: str | None,
     init_process(root, unsafe, zygote_address, batch_pid)
 
 
-def _grade_in_process(job: Job, out: str, seed: int) -> SubmissionResult:
+def _grade_job(job: Job, seed: int) -> SubmissionResult:
     from autograder.batch.grading_process import grade_job
 
-    return grade_job(job, out, seed)
+    return grade_job(job, seed)
 
 
 def grading_context() -> BaseContext:
@@ -119,14 +117,6 @@ def grading_context() -> BaseContext:
     # Python 3.11 starts the server with the current directory first on sys.path, where a
     # course's own autograder/graders/ folder would shadow this package: PYTHONSAFEPATH
     # keeps it off, set for the server's start only.
-    saved = os.environ.get("PYTHONSAFEPATH")
-    os.environ["PYTHONSAFEPATH"] = "1"
-    try:
+    with changed_environment(PYTHONSAFEPATH="1"):
         multiprocessing.forkserver.ensure_running()
-    finally:
-        if saved is None:
-            del os.environ["PYTHONSAFEPATH"]
-        else:
-            os.environ["PYTHONSAFEPATH"] = saved
     return context
-

@@ -6,8 +6,9 @@ would publish), and `autograded`, `manual` and `late_penalty` show what is known
 A notebook that was not submitted (or is not a notebook) has no written answer to grade:
 its manual problems count 0. A student known to the class (from the roster, or from
 another assignment) with nothing collected gets 0 once their deadline has passed, and no
-grade while it has not. A submission without a readable timestamp.txt counts as on time,
-with a warning. The total is never below 0.
+grade while it has not. A submission whose time cannot be known (timestamp.txt missing,
+unreadable or without zone) *needs review*, with no total, unless course.yml's
+`timestamps` says otherwise (lateness/late_work.py). The total is never below 0.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from pathlib import Path
 
 from autograder.config import Assignment, Course
 from autograder.grades.graded import Graded
-from autograder.grades.late import ON_TIME, deadline, lateness, policy
-from autograder.grades.submission_time import read_submission_time
-from autograder.integrations.manual_scores import Key, ManualScore
+from autograder.integrations.manual_scores import ManualKey, ManualScore
+from autograder.lateness.late_work import LateStatus, late_work
+from autograder.lateness.rules import deadline
 from autograder.results import NotebookStatus, SubmissionResult
 
 
@@ -34,6 +35,7 @@ class Status(StrEnum):
     NOT_SUBMITTED = "not submitted"  # nothing collected and the deadline has passed: 0
     NOT_DUE = "not due yet"  # nothing collected, but this student's deadline is ahead
     ERROR = "error"  # unreadable results, or the kit failed on it: grade it again
+    NEEDS_REVIEW = "needs review"  # when it came in is unknown: the instructor resolves it
 
 
 @dataclass
@@ -63,7 +65,7 @@ class FinalGrade:
         return round(max(0.0, earned - self.penalty), 2)
 
 
-def final_grades(course: Course, graded: Graded, manual: Mapping[Key, ManualScore], *,
+def final_grades(course: Course, graded: Graded, manual: Mapping[ManualKey, ManualScore], *,
                  now: datetime, submitted: Path | None = None,
                  roster: Collection[str] = ()) -> tuple[list[FinalGrade], list[str]]:
     """One FinalGrade per student (graded, or in ROSTER) and assignment (graded for
@@ -96,7 +98,7 @@ def _possible(spec: Assignment) -> float:
 
 
 def _graded(course: Course, spec: Assignment, result: SubmissionResult,
-            manual: Mapping[Key, ManualScore], submitted: Path | None) -> FinalGrade:
+            manual: Mapping[ManualKey, ManualScore], submitted: Path | None) -> FinalGrade:
     student = result.student
     grade = FinalGrade(student, spec.name, Status.FINAL, _possible(spec))
     scores = {p.problem: p for p in result.problems}
@@ -108,7 +110,7 @@ def _graded(course: Course, spec: Assignment, result: SubmissionResult,
         graded_nb = notebooks.get(nb.file)
         for problem, points in ((g, p) for g, p in nb.problems.items() if p.manual):
             grade.has_manual = True
-            entered = manual.get((student, spec.name, problem))
+            entered = manual.get(ManualKey(student, spec.name, problem))
             if entered is not None:
                 manual_points += entered.points
             elif scores.get(problem) and scores[problem].points is not None:
@@ -135,36 +137,25 @@ def _graded(course: Course, spec: Assignment, result: SubmissionResult,
 
 def _apply_lateness(course: Course, spec: Assignment, result: SubmissionResult,
                     submitted: Path | None, grade: FinalGrade) -> None:
-    due = deadline(spec, grade.student)
-    grade.due = due.due
-    if due.due is None:
-        return
-    if due.extension:
-        grade.notes.append(due.extension)
     folder = submitted / grade.student / spec.name if submitted else \
         Path(result.submitted) if result.submitted else None
-    if folder is None:
-        grade.warnings.append("the submission's folder is unknown (give --submitted): "
-                              "counted as on time")
+    late = late_work(course, spec, grade.student, folder, grade.possible)
+    grade.due, grade.notes = late.due, grade.notes + late.notes
+    if late.status == LateStatus.NEEDS_REVIEW:
+        if grade.status != Status.ERROR:
+            grade.status = Status.NEEDS_REVIEW
+        grade.warnings.append(f"submission time needs review: {late.problem}")
         return
-    when = read_submission_time(folder)
-    if when.at is None:
-        grade.warnings.append(f"{when.problem}: counted as on time")
-        return
-    if when.note:
-        grade.notes.append(when.note)
-    grade.submitted_at = when.at
-    rule = policy(course, spec)
-    late = lateness(rule, due.due, when.at, grade.possible)
-    grade.late_by, grade.penalty = late.late_by, late.penalty
-    if late == ON_TIME and when.at.astimezone(UTC) > due.due.astimezone(UTC):
+    grade.submitted_at, grade.late_by, grade.penalty = late.submitted_at, late.late_by, \
+        late.penalty
+    if late.status == LateStatus.GRACE:
         grade.notes.append("submitted within the grace period")
-    elif late.late_by and rule is None:
+    elif late.status == LateStatus.LATE and late.rule is None:
         grade.notes.append(f"{_hours(late.late_by)} h late; no late policy in course.yml")
-    elif late.late_by:
-        assert rule is not None
+    elif late.status == LateStatus.LATE:
+        assert late.rule is not None
         grade.notes.append(f"{_hours(late.late_by)} h late: {late.periods} started "
-                           f"{rule.per}(s), -{late.penalty:g}")
+                           f"{late.rule.per}(s), -{late.penalty:g}")
 
 
 def _not_collected(spec: Assignment, student: str, now: datetime,
@@ -185,7 +176,7 @@ def _not_collected(spec: Assignment, student: str, now: datetime,
     return grade
 
 
-def _unmatched(course: Course, manual: Mapping[Key, ManualScore], seen: set[tuple[str, str]],
+def _unmatched(course: Course, manual: Mapping[ManualKey, ManualScore], seen: set[tuple[str, str]],
                students: list[str]) -> list[str]:
     """Typos that would otherwise silently change nothing: an extension or a manual score
     for a student who is not in the class."""
@@ -227,7 +218,8 @@ def final_csv(grades: list[FinalGrade]) -> str:
         writer.writerow([
             g.student, g.assignment, number(g.autograded),
             "pending" if g.has_manual and g.manual is None else number(g.manual),
-            number(g.penalty) if g.autograded is not None else "",
+            number(g.penalty) if g.autograded is not None and
+            g.status != Status.NEEDS_REVIEW else "",
             "pending" if g.status == Status.PENDING else number(g.total),
             number(g.possible), str(g.status),
             g.submitted_at.astimezone(shown_in).isoformat(timespec="seconds")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.config import Course
-from autograder.errors import CourseKitError
-from autograder.results import SubmissionResult
+from autograder.errors import CourseKitError, ResultsUnreadable
+from autograder.results import SubmissionResult, read_results
 
 
 @dataclass
@@ -29,10 +28,9 @@ def read_graded(course: Course, out: Path) -> Graded:
         if assignment not in known:
             continue
         try:
-            result = SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            graded.unreadable.append((student, assignment, f"{path}: {type(exc).__name__}: "
-                                                           f"{exc}; grade it again"))
+            result = read_results(path)
+        except ResultsUnreadable as exc:
+            graded.unreadable.append((student, assignment, f"{exc}; grade it again"))
             continue
         if (result.student, result.assignment) != (student, assignment):
             graded.unreadable.append((student, assignment, f"{path} holds the result of "

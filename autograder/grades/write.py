@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.config import Course
-from autograder.grades.canvas import canvas_csv, read_roster, roster_report
+from autograder.grades.canvas import KIT_ID, canvas_csv, read_roster, roster_report
 from autograder.grades.final import FinalGrade, Status, final_csv, final_grades
 from autograder.grades.graded import read_graded
 from autograder.integrations.manual_scores import read_manual_scores
@@ -30,9 +30,11 @@ class GradesWritten:
 
 def write_grades(course: Course, out: Path, *, manual_scores: str | Path | None = None,
                  submitted: Path | None = None, roster: Path | None = None,
-                 canvas: bool = False, now: datetime | None = None) -> GradesWritten:
+                 canvas: bool = False, now: datetime | None = None,
+                 roster_id: str = KIT_ID) -> GradesWritten:
     """Write OUT/final.csv; with ROSTER also OUT/roster-report.txt, and with CANVAS
-    OUT/canvas.csv. MANUAL_SCORES: an nbgrader gradebook or a CSV (manual_scores.py)."""
+    OUT/canvas.csv. MANUAL_SCORES: an nbgrader gradebook or a CSV (manual_scores.py).
+    ROSTER_ID: the roster's column of the kit's student ids."""
     if canvas and roster is None:
         from autograder.errors import CourseKitError
 
@@ -42,7 +44,7 @@ def write_grades(course: Course, out: Path, *, manual_scores: str | Path | None 
         from autograder.errors import CourseKitError
 
         raise CourseKitError(f"{submitted}: no such folder (give nbgrader's submitted/)")
-    entries = read_roster(roster) if roster is not None else []
+    entries = read_roster(roster, roster_id) if roster is not None else []
     manual = read_manual_scores(course, manual_scores) if manual_scores is not None else {}
     graded = read_graded(course, out)
     grades, warnings = final_grades(course, graded, manual, now=now or datetime.now(UTC),

@@ -17,21 +17,25 @@ formgrader (for the manually graded problems) and `nbgrader export` work on it:
   a person entered (`manual_score`) is never overwritten, and its grade is not flagged
   again by a rerun (nbgrader's own autograde would flag it for review every time).
 - With the submitted folder, nbgrader's `autograded/` notebooks are written too
-  (autograded.py), so the formgrader shows each answer with its score box.
+  (autograded.py), so the formgrader shows each answer with its score box. They go into
+  an nbgrader course directory, the course's own by default (nbgrader_root), never
+  beside a gradebook kept elsewhere; the formgrader is started on that directory with
+  the gradebook and the submitted folder wherever they are (formgrader_command).
 """
 
 from __future__ import annotations
 
 import copy
 import os
-import sys
+import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from autograder.config import Course
+from autograder.environment import changed_environment, path_with_python
 from autograder.errors import CourseKitError
 from autograder.integrations.autograded import submission_timestamp, write_autograded
 from autograder.notebook_cells import grade_id, nbgrader, read
@@ -51,11 +55,40 @@ def gradebook_file(db: str) -> Path | None:
     return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
 
 
-def nbgrader_dir(course: Course, db: str) -> Path:
-    """Where nbgrader's course directory (autograded/) goes by default: beside an sqlite
-    gradebook, as nbgrader keeps `gradebook.db` in its course root; else the course's."""
-    file = gradebook_file(db)
-    return file.resolve().parent if file is not None else course.root
+def nbgrader_root(course: Course, chosen: Path | None, assignments: Iterable[str]) -> Path:
+    """The nbgrader course directory that gets autograded/ and that the formgrader serves:
+    CHOSEN (--nbgrader-dir), else the course's own directory, which holds source/ and
+    release/ as nbgrader's does, wherever the gradebook is. nbgrader's formgrader lists
+    assignments from `source/` under its root (NbGraderAPI.get_source_assignments), so a
+    folder without source/<assignment>/ would show empty pages: it is refused."""
+    root = (chosen if chosen is not None else course.root).resolve()
+    missing = [a for a in assignments if not (root / "source" / a).is_dir()]
+    if missing:
+        raise CourseKitError(
+            f"{root} is not an nbgrader course directory (no source/{missing[0]}/): "
+            "nbgrader's formgrader lists assignments from source/ under its root and would "
+            f"show empty pages; leave --nbgrader-dir out to use the course directory "
+            f"{course.root}")
+    return root
+
+
+_PATTERN = re.compile(r"[][\\^$*+?{}|()]")
+
+
+def submitted_directory(root: Path, submitted: Path) -> str:
+    """SUBMITTED as nbgrader's `CourseDirectory.submitted_directory` for the course
+    directory ROOT: relative to it (nbgrader joins it to the root), so submissions may
+    live anywhere. nbgrader also reads that path as a regular expression when it lists
+    the submitted students (CourseDirectory.format_path with escape=True leaves it
+    unescaped), so a path with a pattern character is refused rather than misread."""
+    relative = os.path.relpath(submitted.resolve(), root)
+    found = _PATTERN.search(relative)
+    if found:
+        raise CourseKitError(
+            f"the formgrader cannot list the submissions in {submitted}: nbgrader reads its "
+            f"path from {root} ({relative}) as a pattern, and {found[0]!r} would be misread; "
+            "move the submitted folder to a path without []\\^$*+?{}|() characters")
+    return relative
 
 
 def grade_cell_name(release: Any, problem: str) -> str:
@@ -101,12 +134,8 @@ def record_assignment(course: Course, assignment: str, url: str) -> dict[tuple[s
 def _alembic_on_path() -> Iterator[None]:
     """nbgrader runs the `alembic` command to create a new gradebook; it sits beside this
     Python, which is not on PATH when `course` is run as .venv/bin/course."""
-    old = os.environ.get("PATH", "")
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old])
-    try:
+    with changed_environment(PATH=path_with_python()):
         yield
-    finally:
-        os.environ["PATH"] = old
 
 
 def write_gradebook(course: Course, results: list[SubmissionResult], db: str,
@@ -114,14 +143,17 @@ def write_gradebook(course: Course, results: list[SubmissionResult], db: str,
                     ) -> tuple[Path | None, list[str]]:
     """Put the class's results into the nbgrader gradebook DB. With SUBMITTED (the folder
     they were graded from), also record each submission's timestamp and write nbgrader's
-    autograded/ notebooks into ROOT (default: nbgrader_dir). Returns that folder (None
+    autograded/ notebooks into the nbgrader course directory ROOT (default: the course's,
+    see nbgrader_root; checked before anything is written). Returns that folder (None
     without SUBMITTED) and the submissions that could not be written (each with why),
     after writing all the others."""
+    if submitted is not None:
+        root = nbgrader_root(course, root, {r.assignment for r in results})
+        submitted_directory(root, submitted)
     with _alembic_on_path():
         failed = _write(course, results, db_url(db), submitted)
-    if submitted is None:
+    if submitted is None or root is None:
         return None, failed
-    root = (root if root is not None else nbgrader_dir(course, db)).resolve()
     write_autograded(course, results, submitted, root)
     return root, failed
 
@@ -177,13 +209,19 @@ def _write_submission(gb: Any, cells: dict[tuple[str, str], str], r: SubmissionR
                 comment.auto_comment = "No response." if grade.auto_score == 0 else None
 
 
-def formgrader_command(db: str, root: Path) -> str:
-    """The shell command that starts nbgrader's formgrader on ROOT with the gradebook DB
-    (nbgrader enables its server extension when it is installed); the URL the server
-    prints then opens the formgrader."""
+def formgrader_command(db: str, root: Path, submitted: Path | None = None) -> str:
+    """The shell command that starts nbgrader's formgrader on the nbgrader course directory
+    ROOT, with the gradebook DB and the SUBMITTED folder wherever they are (nbgrader
+    enables its server extension when it is installed); the URL the server prints then
+    opens the formgrader. It serves ROOT, the course directory, and nothing above it."""
     import shlex
 
     file = gradebook_file(db)
     url = f"sqlite:///{file.resolve()}" if file is not None else db_url(db)
-    return (f"cd {shlex.quote(str(root))} && jupyter server --ServerApp.default_url=/formgrader "
-            f"--CourseDirectory.root=. --CourseDirectory.db_url={shlex.quote(url)}")
+    command = (f"cd {shlex.quote(str(root))} && jupyter server "
+               f"--ServerApp.default_url=/formgrader --CourseDirectory.root=. "
+               f"--CourseDirectory.db_url={shlex.quote(url)}")
+    where = submitted_directory(root, submitted) if submitted is not None else "submitted"
+    if where != "submitted":  # nbgrader's default
+        command += f" --CourseDirectory.submitted_directory={shlex.quote(where)}"
+    return command

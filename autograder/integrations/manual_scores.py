@@ -9,21 +9,24 @@ points is refused with the row that holds it.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
+from typing import ClassVar
+
+from pydantic import ValidationInfo, field_validator, model_validator
 
 from autograder.config import Course
+from autograder.csv_tables import Row, read_table
 from autograder.errors import ConfigError
+from autograder.pipeline.score import ManualKey
 from autograder.results import ManualScore
 
-__all__ = ["Key", "ManualScore", "read_manual_scores"]
+__all__ = ["ManualKey", "ManualScore", "ManualScoreRow", "read_manual_scores"]
 
-Key = tuple[str, str, str]  # (student, assignment, problem)
+HEADER = "student,assignment,problem,points,comment"
 
 
-def read_manual_scores(course: Course, source: str | Path) -> dict[Key, ManualScore]:
+def read_manual_scores(course: Course, source: str | Path) -> dict[ManualKey, ManualScore]:
     """Manual scores from SOURCE: a CSV file (by its .csv suffix) or an nbgrader gradebook."""
     text = str(source)
     if text.lower().endswith(".csv"):
@@ -42,63 +45,66 @@ def _checked(points: float, possible: float, where: str) -> float:
     return points
 
 
-def _from_csv(course: Course, path: Path) -> dict[Key, ManualScore]:
-    manual = _manual_problems(course)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(f"cannot read manual scores {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
-    try:
-        return _rows(manual, path, text)
-    except csv.Error as exc:
-        raise ConfigError(f"{path}: not a readable CSV ({exc})") from None
+class ManualScoreRow(Row):
+    """A row of the manual-score CSV: a person's score and comment for one student's
+    written answer. A blank `points` is not graded yet. The context holds `manual`:
+    (assignment, problem) -> points of the course's manually graded problems."""
 
+    what: ClassVar[str] = "manual-score CSV"
+    header_hint: ClassVar[str] = f"expected {HEADER}"
+    repeated_hint: ClassVar[str] = "keep one row per student and problem"
 
-def _rows(manual: dict[tuple[str, str], float], path: Path, text: str
-          ) -> dict[Key, ManualScore]:
-    # A file object, not lines: a quoted comment may span lines and keeps its line breaks.
-    rows = csv.DictReader(io.StringIO(text, newline=""))
-    missing = {"student", "assignment", "problem", "points"} - set(rows.fieldnames or [])
-    if missing:
-        raise ConfigError(f"{path}: the header lacks {', '.join(sorted(missing))} "
-                          "(expected student,assignment,problem,points,comment)")
-    scores: dict[Key, ManualScore] = {}
-    seen: dict[Key, int] = {}
-    for row in rows:
-        line = rows.line_num  # where the row ends; a row spans lines with a quoted comment
-        where = f"{path}, line {line}"
-        key = (_cell(row, "student"), _cell(row, "assignment"), _cell(row, "problem"))
+    student: str
+    assignment: str
+    problem: str
+    points: float | None = None
+    comment: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, cells: dict[str, str]) -> dict[str, str]:
+        key = [cells.get(c, "") for c in ("student", "assignment", "problem")]
         if not all(key):
-            raise ConfigError(f"{where}: student, assignment and problem are required "
-                              f"(got {','.join(key)!r})")
-        if (key[1], key[2]) not in manual:
-            raise ConfigError(f"{where}: {key[1]}/{key[2]} is not a manually graded problem "
-                              "in course.yml")
-        if key in seen:
-            raise ConfigError(f"{where}: {'/'.join(key)} is already on line {seen[key]}; "
-                              "keep one row per student and problem")
-        seen[key] = line
-        text_points = _cell(row, "points")
-        if not text_points:
-            continue  # not graded yet
+            raise ValueError(f"student, assignment and problem are required (got "
+                             f"{','.join(key)!r})")
+        return cells
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _number(cls, value: str | None) -> float | None:
+        if value is None or value == "":
+            return None  # not graded yet
         try:
-            points = float(text_points)
+            return float(value)
         except ValueError:
-            raise ConfigError(f"{where}: points {text_points!r} is not a number") from None
-        scores[key] = ManualScore(_checked(points, manual[(key[1], key[2])], where),
-                                  _cell(row, "comment"))
-    return scores
+            raise ValueError(f"{value!r} is not a number") from None
+
+    @model_validator(mode="after")
+    def _manual_and_in_range(self, info: ValidationInfo) -> ManualScoreRow:
+        manual = (info.context or {}).get("manual", {})
+        if (self.assignment, self.problem) not in manual:
+            raise ValueError(f"{self.assignment}/{self.problem} is not a manually graded "
+                             "problem in course.yml")
+        if self.points is not None:
+            possible = manual[(self.assignment, self.problem)]
+            if not math.isfinite(self.points) or not 0 <= self.points <= possible:
+                raise ValueError(f"{self.points:g} points is outside 0..{possible:g}")
+        return self
+
+    def key(self) -> ManualKey:
+        return ManualKey(self.student, self.assignment, self.problem)
+
+    def key_text(self) -> str:
+        return "/".join(self.key())
 
 
-def _cell(row: dict[str, str | None], column: str) -> str:
-    """A CSV row's COLUMN, stripped; "" where a short row lacks it."""
-    value = row.get(column)
-    return value.strip() if isinstance(value, str) else ""
+def _from_csv(course: Course, path: Path) -> dict[ManualKey, ManualScore]:
+    lines = read_table(path, ManualScoreRow, context={"manual": _manual_problems(course)})
+    return {line.row.key(): ManualScore(line.row.points, line.row.comment)
+            for line in lines if line.row.points is not None}
 
 
-def _from_gradebook(course: Course, db: str) -> dict[Key, ManualScore]:
+def _from_gradebook(course: Course, db: str) -> dict[ManualKey, ManualScore]:
     from nbgrader.api import Gradebook, MissingEntry
 
     from autograder.integrations.gradebook import db_url
@@ -106,7 +112,7 @@ def _from_gradebook(course: Course, db: str) -> dict[Key, ManualScore]:
     url = db_url(db)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
         raise ConfigError(f"no gradebook at {db}")
-    scores: dict[Key, ManualScore] = {}
+    scores: dict[ManualKey, ManualScore] = {}
     manual = _manual_problems(course)
     with Gradebook(url) as gb:
         for assignment in course.assignments:
@@ -128,7 +134,7 @@ def _from_gradebook(course: Course, db: str) -> dict[Key, ManualScore]:
                             continue
                         comment = comments.get(problem)
                         where = f"gradebook {db}: {student.id}/{assignment.name}/{problem}"
-                        scores[(student.id, assignment.name, problem)] = ManualScore(
+                        scores[ManualKey(student.id, assignment.name, problem)] = ManualScore(
                             _checked(float(grade.manual_score), manual[(assignment.name,
                                                                         problem)], where),
                             (comment.manual_comment or "") if comment is not None else "")

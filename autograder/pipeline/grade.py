@@ -19,17 +19,13 @@ from typing import Any
 import pytest
 import torch
 
-from autograder.errors import CourseKitError
+from autograder.errors import GraderError
 from autograder.grading import Student, collecting_artifacts
 from autograder.pipeline.reference import ReferenceHelpers
 from autograder.results import TestResult
 from autograder.sandbox.channel import CallReply
 
 MESSAGE_LIMIT = 2000
-
-
-class GraderError(CourseKitError):
-    """The hidden graders themselves are broken (collection error, missing marker)."""
 
 
 def grader_file(graders_dir: Path, assignment: str, notebook_stem: str) -> Path:

@@ -1,7 +1,8 @@
 """Read a student's file safely: never through a link, only a regular file, bounded.
 
 Every byte a student submits is read here (load, fingerprint, similarity, the Dask
-client, the Gradescope runner), so the rules hold in one place:
+client, the Gradescope runner, the submission's timestamp.txt), so the rules hold in one
+place:
 
 - The path's last components are the student's (`<student>/<assignment>/<notebook>`
   in nbgrader's submitted layout): each is opened relative to the one before with
@@ -20,16 +21,14 @@ import os
 import stat
 from pathlib import Path
 
+from autograder.errors import Refused
+
 MAX_NOTEBOOK_BYTES = 200 * 1024 * 1024
 SUBMITTED_PARTS = 3  # <student>/<assignment>/<notebook>: the part of a path a student controls
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: opening a FIFO that slipped in after the check must not wait for a writer.
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
-
-
-class Refused(Exception):
-    """A submitted entry the kit will not read; str(exc) says why, to the student."""
 
 
 def read_student_file(path: Path, *, limit: int = MAX_NOTEBOOK_BYTES,
@@ -125,6 +124,8 @@ def _read_regular(dir_fd: int, name: str, limit: int) -> bytes:
 
 
 def _too_big(name: str, size: int, limit: int) -> str:
+    if limit < 2**20:  # a small file (timestamp.txt)
+        return f"{name} is more than the {limit} bytes allowed"
     return (f"{name} is {size / 2**20:.0f} MB, more than the {limit / 2**20:.0f} MB allowed; "
             "clear the outputs and resubmit")
 
@@ -144,7 +145,7 @@ def _not_regular(name: str, entry: os.stat_result, dir_fd: int | None,
     if folder and stat.S_ISREG(mode):
         return f"{name} should be a folder but is a file"
     if stat.S_ISDIR(mode):
-        return f"{name} is a folder, not a notebook file; it counts zero: submit the notebook"
+        return f"{name} is a folder, not a file; it counts zero: submit the notebook file"
     kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
             "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
             "a socket" if stat.S_ISSOCK(mode) else "not a regular file")

@@ -16,6 +16,7 @@ that was never given, which scores 0 as nbgrader scores it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from autograder.config import Notebook, Problem, Scoring
 from autograder.results import (
@@ -26,7 +27,14 @@ from autograder.results import (
     TestResult,
 )
 
-ManualKey = tuple[str, str, str]  # (student, assignment, problem)
+
+class ManualKey(NamedTuple):
+    """Whose manual score: the one key of every reader and user of people's scores
+    (nbgrader's gradebook, the manual-score CSV, results.json, final grades)."""
+
+    student: str
+    assignment: str
+    problem: str
 
 
 def manual_score(problem: str, possible: float, answer: str) -> ProblemScore:
@@ -178,7 +186,7 @@ def apply_manual_scores(result: SubmissionResult,
         for p in nb.problems:
             if not p.manual:
                 continue
-            given = scores.get((result.student, result.assignment, p.problem))
+            given = scores.get(ManualKey(result.student, result.assignment, p.problem))
             if given is not None:
                 new = (float(given.points), given.comment, GRADED_BY_INSTRUCTOR)
             elif p.graded_by == GRADED_BY_INSTRUCTOR:
@@ -193,6 +201,7 @@ def apply_manual_scores(result: SubmissionResult,
 
 def recorded_manual_scores(result: SubmissionResult) -> dict[ManualKey, ManualScore]:
     """The people's scores RESULT already carries (a results.json of an earlier run)."""
-    return {(result.student, result.assignment, p.problem): ManualScore(p.points, p.comment)
+    return {ManualKey(result.student, result.assignment, p.problem):
+                ManualScore(p.points, p.comment)
             for p in result.problems
             if p.manual and p.graded_by == GRADED_BY_INSTRUCTOR and p.points is not None}

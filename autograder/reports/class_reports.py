@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import Course
+from autograder.lateness.late_work import LateStatus, late_work_of
 from autograder.reports.files import write_atomic
 from autograder.reports.summary import write_summary
 from autograder.results import NotebookStatus, SubmissionResult
@@ -69,6 +70,11 @@ def summary_table(course: Course, results: list[SubmissionResult]) -> str:
                 notes.append(f"{nb.notebook}: lost its grading marks; cells found by content")
             elif nb.changes:
                 notes.append(f"{nb.notebook}: {len(nb.changes)} cell change(s) restored")
+        late = late_work_of(course, r)
+        if late.status == LateStatus.LATE:
+            notes.append(f"{late.hours_late:g} h late, penalty {late.penalty:g}")
+        elif late.status == LateStatus.NEEDS_REVIEW:
+            notes.append("submission time needs review (see summary.html)")
         score = f"{r.total:g}/{r.possible:g}"
         lines.append(f"{r.student:<{width}}  {r.assignment:<18} {score:>11}  "
                      + "; ".join(notes))

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.config import Assignment, Course
+from autograder.errors import SimilarityTimeout
 from autograder.notebook_cells import grade_id, is_solution, read
 from autograder.pipeline.load import load_submission
 from autograder.pipeline.restore import restore
@@ -38,10 +39,6 @@ _STRINGS = {tokenize.STRING} | {getattr(tokenize, n) for n in (
 _LAYOUT = {tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT}
 MAX_TOKENS = 2000  # per problem; the reference solutions have under 300
 BUDGET_SECONDS = 600.0  # for a whole class
-
-
-class SimilarityTimeout(Exception):
-    """The pass ran past its time budget; the summary says it was not completed."""
 
 
 def normalized_tokens(code: str) -> Tokens:

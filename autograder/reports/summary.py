@@ -4,8 +4,9 @@ Per assignment: a histogram of the scores and the share of full marks per proble
 (matplotlib figures embedded as PNG), the slowest notebooks, the notebooks that were
 not graded and why, every change the restore step undid and every cell that failed,
 with its student, the pairs of submissions whose solution code is near-identical
-(see similarity.py; needs the submitted folder), and each manually graded problem's
-written answers side by side, with the scores and comments people gave them.
+(see similarity.py; needs the submitted folder), each manually graded problem's
+written answers side by side, with the scores and comments people gave them, and, for an
+assignment with a due time, the submissions that came in late or whose time needs review.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import Assignment, Course
+from autograder.lateness.late_work import LateStatus, late_work_of
 from autograder.reports.figures import histogram, pass_rates
 from autograder.reports.files import templates, write_atomic
 from autograder.reports.similarity import Pair
@@ -79,6 +81,7 @@ def assignment_summary(course: Course, a: Assignment, results: list[SubmissionRe
             rates, f"{a.name}: full marks per problem")) if rates else "",
         "problems": problems,
         "answers": _written_answers(a, results),
+        "late": _late_work(course, a, results),
         "slowest": sorted(({"student": s, "notebook": nb.notebook,
                             "seconds": nb.seconds,
                             "restarts": nb.restarts}
@@ -95,6 +98,23 @@ def assignment_summary(course: Course, a: Assignment, results: list[SubmissionRe
         "pairs": [vars(p) for p in pairs or []],
         "similarity_checked": pairs is not None,
     }
+
+
+def _late_work(course: Course, a: Assignment, results: list[SubmissionResult]
+               ) -> dict[str, Any] | None:
+    """When each submission came in against its due time (None: no due time): the late
+    ones, those within the grace period and those whose time needs review, and a count
+    of the others, on time."""
+    if a.due is None:
+        return None
+    rows = []
+    for r in results:
+        late = late_work_of(course, r)
+        if late.status != LateStatus.ON_TIME or late.notes:
+            rows.append({"student": r.student, "late": late})
+    on_time = len(results) - len(rows)
+    review = sum(row["late"].status == LateStatus.NEEDS_REVIEW for row in rows)
+    return {"rows": rows, "on_time": on_time, "review": review}
 
 
 def _written_answers(a: Assignment, results: list[SubmissionResult]

@@ -3,6 +3,12 @@
 Every reply is read with a deadline and size limit and decoded defensively; a
 worker that hangs, dies or garbles the channel is killed, and the caller gets
 CallTimeout or WorkerCrashed instead of a stuck batch.
+
+Two limits per cell and per call: CPU seconds, which the worker enforces on itself
+(inside/cpu.py: what the student's code used, whatever the machine's load), and the wall
+clock, the backstop for code that sleeps or blocks. A run stopped by the wall clock alone
+says so (WallTimeout, CellRun.wall_only): pipeline/execute.py retries it once with more
+time before it costs anything.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ class CellRun:
     error: str = ""
     output: str = ""
     status: str = "ok"  # ok | error | timeout | crashed
+    cpu: float = 0.0  # CPU seconds the cell used, as the worker measured it
+    wall_only: bool = False  # a timeout of the wall clock, within the CPU budget
 
 
 @dataclass
@@ -46,7 +54,18 @@ class CallReply:
     kwargs: dict
     output: str = ""
     helpers: tuple[str, ...] = ()  # reference helpers the student's code called
+    cpu: float = 0.0  # CPU seconds the call used, as the worker measured it
     own: tuple[str, ...] = ()  # helpers it called that were not lent (they take a function)
+
+
+class WallTimeout(CallTimeout):
+    """A call ran past the wall clock within its CPU budget: the machine's load, or code
+    that sleeps or blocks. pipeline/execute.py gives it a second chance."""
+
+
+def _cpu(message: dict) -> float:
+    value = message.get("cpu")
+    return float(value) if type(value) in (int, float) and value >= 0 else 0.0
 
 
 class WorkerChannel:
@@ -126,11 +145,20 @@ class WorkerChannel:
         self._ready = True
 
     # ------------------------------------------------------------------ operations
-    def run_cells(self, sources: list[str], cell_seconds: float, total_seconds: float
+    def run_cells(self, sources: list[str], cell_seconds: float, total_seconds: float,
+                  cpu_seconds: float | None = None, cell_cpu_seconds: float | None = None
                   ) -> list[CellRun]:
-        """Run cells in order; stops at the first cell that hangs or kills the worker."""
+        """Run cells in order; stops at the first cell that hangs or kills the worker.
+
+        CELL_SECONDS and TOTAL_SECONDS are wall-clock limits; CPU_SECONDS, the CPU time
+        the cells may use together, CELL_CPU_SECONDS, one cell."""
         self.wait_ready()
-        self._send({"op": "run", "cells": [{"source": s} for s in sources]})
+        request: dict[str, Any] = {"op": "run", "cells": [{"source": s} for s in sources]}
+        if cpu_seconds:
+            request["cpu_seconds"] = cpu_seconds
+        if cell_cpu_seconds:
+            request["cell_cpu_seconds"] = cell_cpu_seconds
+        self._send(request)
         runs: list[CellRun] = []
         end = self.clock() + total_seconds
         current = None
@@ -141,8 +169,10 @@ class WorkerChannel:
             except TimeoutError:
                 self.kill()
                 if current is not None:
-                    runs.append(CellRun(current, False, "the cell ran past its time limit "
-                                        f"({cell_seconds:.0f} s) and was stopped", "", "timeout"))
+                    runs.append(CellRun(current, False, "the cell did not finish within "
+                                        f"{cell_seconds:.0f} s of wall-clock time and was "
+                                        "stopped (does it sleep, or wait for input?)", "",
+                                        "timeout", wall_only=True))
                 return runs
             except (WorkerCrashed, ProtocolError) as exc:
                 self.kill()
@@ -156,8 +186,18 @@ class WorkerChannel:
                 runs.append(CellRun(current, message.get("ok") is True,
                                     str(message.get("error", ""))[:4000],
                                     str(message.get("output", "")),
-                                    "ok" if message.get("ok") is True else "error"))
+                                    "ok" if message.get("ok") is True else "error",
+                                    _cpu(message)))
                 current = None
+            elif event == "over_cpu" and current is not None \
+                    and message.get("index") == current and (cpu_seconds or cell_cpu_seconds):
+                self.kill()
+                limits = " or ".join(f"{s:.3g} s {what}" for s, what in (
+                    (cell_cpu_seconds, "for a cell"), (cpu_seconds, "for the notebook")) if s)
+                runs.append(CellRun(current, False, "the cell was stopped: it reached the "
+                                    f"CPU time allowed ({limits}; an infinite loop, or far "
+                                    "too many steps?)", "", "timeout", _cpu(message)))
+                return runs
             elif event == "run_done" and len(runs) == len(sources):
                 return runs
             else:  # a forged or out-of-order event: trust nothing after it
@@ -168,26 +208,37 @@ class WorkerChannel:
                 return runs
 
     def call(self, call_id: int, name: str, args: tuple, kwargs: dict, seconds: float,
-             reference: Any = None) -> CallReply:
+             reference: Any = None, cpu_seconds: float | None = None) -> CallReply:
         """Call the notebook's NAME; REFERENCE (a pipeline/lending.Lender) lends it stubs
-        of other problems' functions for this call, served while the call runs."""
+        of other problems' functions for this call, served while the call runs. SECONDS
+        is the wall-clock limit (WallTimeout), CPU_SECONDS the CPU time it may use
+        (CallTimeout)."""
         self.wait_ready()
         message = {"op": "call", "id": call_id, "name": name,
                    "args": encode(list(args)), "kwargs": encode(dict(kwargs))}
         if reference:
             message["lend"] = reference.message()
+        if cpu_seconds:
+            message["cpu_seconds"] = cpu_seconds
         self._send(message)
         try:
             reply = self._call_reply(self.clock() + seconds, reference, seconds)
         except TimeoutError:
             self.kill()
-            raise CallTimeout(f"{name}() did not return within {seconds:g} s "
-                              "(an infinite loop, or far too many steps?)") from None
+            raise WallTimeout(f"{name}() did not return within {seconds:g} s of wall-clock "
+                              "time (does it sleep, or wait for something?)") from None
         except ProtocolError as exc:
             self.kill()
             raise WorkerCrashed(f"{name}(): the worker sent an invalid reply ({exc})") from None
         except WorkerCrashed as exc:
             raise WorkerCrashed(f"{name}(): {exc}") from None
+        used = _cpu(reply)
+        if cpu_seconds and reply.get("id") == call_id and (
+                reply.get("event") == "over_cpu"
+                or reply.get("event") == "call_done" and used > cpu_seconds):
+            self.kill()
+            raise CallTimeout(f"{name}() used more than {cpu_seconds:.3g} s of CPU time, its "
+                              "budget (an infinite loop, or far too many steps?)")
         if reply.get("event") != "call_done" or reply.get("id") != call_id:
             self.kill()
             raise WorkerCrashed(f"{name}(): the worker sent a reply out of turn "
@@ -209,7 +260,7 @@ class WorkerChannel:
         # Only names that were lent (or watched): the lists are shown to the student.
         return CallReply(value, args_after, kwargs_after, output,
                          _named(reply.get("helpers"), reference.names if reference else ()),
-                         _named(reply.get("own"), reference.watch if reference else ()))
+                         used, _named(reply.get("own"), reference.watch if reference else ()))
 
     def _call_reply(self, deadline: float, lender: Any, seconds: float) -> dict:
         """The call's reply; meanwhile the worker's stubs' "helper" events are served by

@@ -27,6 +27,13 @@ can define one function differently.
 
 Time passes only on the fake clock (`FakeSandbox.clock`), which the channels and the
 Execution read through the pool: a hang costs exactly the time limit, and no test waits.
+
+CPU time is modelled too, as the real worker reports it (sandbox/inside/cpu.py): a step
+of `seconds` is busy, using that much CPU time, unless it says otherwise (`cpu=`, or
+`sleeps()`: wall-clock time and no CPU). `hangs()` is an infinite loop, busy forever. On a
+loaded machine, `FakeSandbox(load=4)`, a busy step takes `load` times its CPU time on the
+clock. A cell or call over the CPU budget the host sent is stopped when its CPU time
+reaches the budget, with the worker's `over_cpu` event.
 """
 
 from __future__ import annotations
@@ -80,6 +87,10 @@ class Step:
     # call does (an entry as in the script; None: what the script's `calls` say)
     defines: dict[str, Any] = field(default_factory=dict)
     events: tuple[dict, ...] = ()  # raw protocol messages it writes (forging the protocol)
+    cpu: float | None = None  # CPU seconds it uses (None: busy, as many as `seconds`)
+
+    def cpu_seconds(self) -> float:
+        return self.seconds if self.cpu is None else self.cpu
 
 
 def ok(output: str = "", *, seconds: float = 0.0,
@@ -90,8 +101,9 @@ def ok(output: str = "", *, seconds: float = 0.0,
     return Step("ok", seconds, output, defines=found)
 
 
-def returns(value: Any, *, output: str = "", seconds: float = 0.0) -> Step:
-    return Step("ok", seconds, output, value=value)
+def returns(value: Any, *, output: str = "", seconds: float = 0.0,
+            cpu: float | None = None) -> Step:
+    return Step("ok", seconds, output, value=value, cpu=cpu)
 
 
 def raises(error: str | BaseException, *, output: str = "", seconds: float = 0.0) -> Step:
@@ -101,7 +113,14 @@ def raises(error: str | BaseException, *, output: str = "", seconds: float = 0.0
 
 
 def hangs() -> Step:
+    """An infinite loop: busy, using CPU time, forever."""
     return Step("hang", math.inf)
+
+
+def sleeps(seconds: float = math.inf, value: Any = None) -> Step:
+    """Sleeps or blocks (on a lock, input, the network) for SECONDS, using no CPU time,
+    then returns VALUE."""
+    return Step("hang" if math.isinf(seconds) else "ok", seconds, value=value, cpu=0.0)
 
 
 def crashes(reason: str = DEFAULT_CRASH, *, seconds: float = 0.0) -> Step:
@@ -128,8 +147,9 @@ class FakeSandbox:
 
     def __init__(self, cells: Script | None = None, calls: Script | None = None, *,
                  clock: FakeClock | None = None, make_tensor: Any = None,
-                 startup_seconds: float = 0.0):
+                 startup_seconds: float = 0.0, load: float = 1.0):
         self.cells, self.calls = dict(cells or {}), dict(calls or {})
+        self.load = load  # wall-clock seconds per CPU second of a busy step
         self.clock = clock or FakeClock()
         self.make_tensor = make_tensor or _plain_tensor
         self.startup_seconds = startup_seconds
@@ -141,9 +161,12 @@ class FakeSandbox:
         self.workers.append(worker)
         return worker
 
-    def pool(self, keep_spare: bool = False) -> WorkerPool:
-        """A WorkerPool whose workers are fakes and whose clock is the fake clock."""
-        return WorkerPool(self.start, keep_spare=keep_spare, clock=self.clock)
+    def pool(self, keep_spare: bool = False, measure_reference: bool = False) -> WorkerPool:
+        """A WorkerPool whose workers are fakes and whose clock is the fake clock; the
+        budgets are course.yml's unless MEASURE_REFERENCE (the script then plays the
+        reference too)."""
+        return WorkerPool(self.start, keep_spare=keep_spare, clock=self.clock,
+                          measure_reference=measure_reference)
 
     def step(self, kind: str, key: str, entry: Any) -> Step | Callable[..., Any]:
         """The Step (or callable) for this run of cell or function KEY, from its ENTRY."""
@@ -200,7 +223,9 @@ class FakeWorker(WorkerChannel):
         if not self.alive():
             raise WorkerCrashed(self._death_reason())  # as writing to a dead worker's pipe
         if message["op"] == "run":
-            self._replies = self._run([str(c["source"]) for c in message["cells"]])
+            self._replies = self._run([str(c["source"]) for c in message["cells"]],
+                                      message.get("cpu_seconds"),
+                                      message.get("cell_cpu_seconds"))
         elif message["op"] == "call":
             self._replies = self._call(message)
         self._pending = None
@@ -222,7 +247,17 @@ class FakeWorker(WorkerChannel):
         return reply
 
     # ------------------------------------------------------------------ the worker's side
-    def _run(self, sources: list[str]) -> Iterator[tuple[float, dict | _Crash]]:
+    def _wall(self, step: Step, cpu: float | None = None) -> float:
+        """Clock seconds STEP takes (until it has used CPU seconds of CPU time, if given)."""
+        if cpu is None:
+            return step.seconds * self.sandbox.load if step.cpu is None else step.seconds
+        if step.cpu is None or math.isinf(step.cpu_seconds()):
+            return cpu * self.sandbox.load if step.cpu is None else cpu
+        return step.seconds * cpu / step.cpu_seconds()
+
+    def _run(self, sources: list[str], budget: float | None = None,
+             cell_budget: float | None = None) -> Iterator[tuple[float, dict | _Crash]]:
+        used = 0.0
         for index, source in enumerate(sources):
             yield 0.0, {"event": "cell_start", "index": index}
             self.ran.append(source)
@@ -231,13 +266,20 @@ class FakeWorker(WorkerChannel):
                 raise TypeError("a cell's script entry is a Step or a list of Steps")
             for event in step.events:
                 yield 0.0, event
+            allowed = min(budget - used if budget else math.inf, cell_budget or math.inf)
+            if step.cpu_seconds() > allowed:
+                yield self._wall(step, allowed), {"event": "over_cpu", "index": index,
+                                                  "cpu": allowed}
+                return  # the real worker exits
+            used += step.cpu_seconds()
             if step.kind == "crash":
-                yield step.seconds, _Crash(step.error)
+                yield self._wall(step), _Crash(step.error)
             if step.kind == "ok":
                 for name in _functions(source) | set(step.defines):
                     self.defined[name] = step.defines.get(name)
-            yield step.seconds, {"event": "cell_end", "index": index, "ok": step.kind == "ok",
-                                 "error": step.error, "output": step.output}
+            yield self._wall(step), {"event": "cell_end", "index": index,
+                                     "ok": step.kind == "ok", "error": step.error,
+                                     "output": step.output, "cpu": step.cpu_seconds()}
         yield 0.0, {"event": "run_done"}
 
     def _call(self, request: dict) -> Iterator[tuple[float, dict | _Crash]]:
@@ -259,9 +301,16 @@ class FakeWorker(WorkerChannel):
             except Exception as exc:
                 step = Step("raise", error=f"{type(exc).__name__}: {exc}")
                 reply["traceback"] = "".join(traceback.format_exception(exc)[-12:])
+        budget = request.get("cpu_seconds")
+        if budget and step.cpu_seconds() > budget:
+            yield self._wall(step, budget), {"event": "over_cpu", "id": request["id"],
+                                             "cpu": budget}
+            return  # the real worker exits
         if step.kind == "crash":
-            yield step.seconds, _Crash(step.error)
+            yield self._wall(step), _Crash(step.error)
         reply["output"] = step.output
+        if not math.isinf(step.cpu_seconds()):
+            reply["cpu"] = step.cpu_seconds()
         if step.kind == "raise":
             reply["error"] = step.error
         else:
@@ -275,7 +324,7 @@ class FakeWorker(WorkerChannel):
                 reply["ok"] = True
             except Unencodable as exc:
                 reply["error"] = f"{name} returned {exc}"
-        yield step.seconds, reply
+        yield self._wall(step), reply
 
     def _resolve(self, value: Any) -> Any:
         """Arguments as the student's function sees them (the worker's `resolve`)."""
@@ -334,4 +383,4 @@ def _plain_tensor(fields: dict, factory: Any) -> Any:
 
 
 __all__ = ["FakeClock", "FakeSandbox", "FakeWorker", "Step", "ok", "returns", "raises", "hangs",
-           "crashes", "forges"]
+           "sleeps", "crashes", "forges"]

@@ -13,13 +13,16 @@ class WorkerPool:
     """Hands out started workers; optionally keeps one spare warming up in the background.
 
     CLOCK is the time source the workers' time limits are measured by (the notebook's
-    budget in pipeline/execute.py too); tests pass the fake sandbox's clock."""
+    budget in pipeline/execute.py too); tests pass the fake sandbox's clock.
+    MEASURE_REFERENCE: the CPU budgets come from the reference solution graded on these
+    workers (pipeline/budgets.py); scripted fakes have no reference to measure."""
 
     def __init__(self, start: Callable[[], WorkerChannel], keep_spare: bool = True,
                  on_close: Callable[[], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, measure_reference: bool = True):
         self._start, self._keep_spare, self._on_close = start, keep_spare, on_close
         self.clock = clock
+        self.measure_reference = measure_reference
         self._spare: WorkerChannel | None = None
         self._lock = threading.Lock()
 

@@ -7,7 +7,7 @@ import ast
 import pytest
 from mistakes import MISTAKES
 
-from autograder.audit.mutants import catalogued_mistakes, mutants_of, reference_code
+from autograder.audit.mutants import FAMILIES, catalogued_mistakes, mutants_of, reference_code
 
 SMALL = '''def f(x, y, n=3):
     """Docstring: never mutated."""
@@ -49,6 +49,79 @@ def ids(source: str, problem: str = "f") -> list[str]:
 ])
 def test_each_operator_makes_its_mutant(expected):
     assert expected in ids(SMALL)
+
+
+LOOPS = '''def g(xs, tol):
+    total = 0.0
+    for x in xs:
+        if x > tol:
+            break
+        total += x
+    mode = "fast"
+    while total > 10:
+        continue
+    return float(total)
+'''
+
+
+@pytest.mark.parametrize("expected, family", [
+    ("+ for -: z = x + y * 2 -> z = x - y * 2", "arithmetic operator replacement"),
+    ("< for >: if z < 3 and x: -> if z > 3 and x:", "comparison operator replacement"),
+    ("and/or swapped: if z < 3 and x: -> if z < 3 or x:", "logical connector replacement"),
+    ("sign removed: z = -z -> z = z", "unary operator deletion"),
+    ("condition negated: if z < 3 and x: -> if not (z < 3 and x):", "condition negation"),
+    ("constant changed: z = x + y * 2 -> z = x + y * 3", "number replacement"),
+    ("wrapped in abs: z = -z -> z = abs(-z)", "expression wrapping"),
+    ("wrapped in abs: return z.mean().detach() -> return abs(z.mean().detach())",
+     "expression wrapping"),
+    ("slice bound removed: z = z[1:n] -> z = z[:n]", "boundary (off by one)"),
+    ("range off by one: for i in range(n): -> for i in range(1, n):", "boundary (off by one)"),
+    ("loop run zero times: for i in range(n): -> for i in []:", "loop iterations"),
+    ("loop run once: (nothing) -> break", "loop iterations"),
+    ("statement dropped: z = x + y * 2 -> (deleted)", "statement deletion"),
+    ("gradient reset dropped: x.grad = None -> pass", "statement deletion"),
+    ("torch.no_grad() removed: with torch.no_grad(): / x.grad = None -> x.grad = None",
+     "gradient context removal"),
+    (".detach() removed: return z.mean().detach() -> return z.mean()", "call changes"),
+    ("mean for sum: return z.mean().detach() -> return z.sum().detach()", "call changes"),
+    ("the input returned: return z.mean().detach() -> return x", "return value replacement"),
+    ("add_ in place: z = x + y * 2 -> z = x.add_(y * 2)", "in-place operation"),
+])
+def test_each_mutant_carries_its_operator_family(expected, family):
+    made = {m.id: m.family for m in mutants_of("f", SMALL)}
+    assert made[expected] == family and family in FAMILIES
+
+
+@pytest.mark.parametrize("expected, family", [
+    ("break for continue: break -> continue", "break/continue replacement"),
+    ("continue for break: continue -> break", "break/continue replacement"),
+    ("+= for =: total += x -> total = x", "assignment operator replacement"),
+    ("constant changed: total = 0.0 -> total = 1.0", "number replacement"),
+    ("string changed: mode = 'fast' -> mode = 'XXfastXX'", "string replacement"),
+    ("condition negated: while total > 10: -> while not total > 10:", "condition negation"),
+    ("wrapped in max: return float(total) -> return max(float(total), 0)",
+     "expression wrapping"),
+    ("wrapped in min: return float(total) -> return min(float(total), 0)",
+     "expression wrapping"),
+    ("loop run zero times: for x in xs: -> for x in []:", "loop iterations"),
+])
+def test_the_operators_of_mutmut_and_cosmic_ray_on_loops_strings_and_numbers(expected, family):
+    made = {m.id: m.family for m in mutants_of("g", LOOPS)}
+    assert made[expected] == family
+    # a loop that breaks already is not given a second break; abs() of a literal is no mutant
+    assert not any(i.startswith("loop run once") for i in made)
+    assert not any("abs(0.0)" in i or "abs('fast')" in i for i in made)
+
+
+def test_every_mutant_of_the_course_has_a_family(course):
+    from autograder.notebook_cells import grade_id, read
+
+    seen = set()
+    for nb in course.assignment("gradient-descent").notebooks:
+        for cell in read(course.source_notebook("gradient-descent", nb.file)).cells:
+            if grade_id(cell) in nb.autograded:
+                seen.update(m.family for m in mutants_of(grade_id(cell), cell.source))
+    assert seen <= set(FAMILIES) and len(seen) >= 12
 
 
 def test_mutants_compile_differ_from_the_reference_and_keep_the_docstring():

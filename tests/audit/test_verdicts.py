@@ -114,3 +114,33 @@ def test_a_list_of_one_number_tensors_compares_with_a_list_of_floats():
     assert not differs([1.0, 2.0], [{"tensor": [1.0]}, {"tensor": [2.0]}])
     assert differs([1.0, 2.0], [{"tensor": [1.0]}, {"tensor": [2.5]}])
     assert differs([1.0, 2.0], [{"tensor": [1.0, 2.0]}])
+
+
+def test_the_report_gives_kill_rates_per_operator_family():
+    from autograder.audit.report import family_table, render_audit
+    from autograder.audit.results import AuditResult, ProblemAudit
+
+    def mutant(family, n):
+        return Mutant("mse", f"{family} {n}", "", "--- diff", family=family)
+
+    verdicts = [judge(mutant("call changes", 1), [grading(s, 0.0, failed=("test_value",))
+                                                  for s in (1, 2, 3)], REFERENCE, 1.0, True,
+                      None),
+                judge(mutant("call changes", 2), [grading(s, 1.0, calls=value_calls(2.5))
+                                                  for s in (1, 2, 3)], REFERENCE, 1.0, True,
+                      None),
+                judge(mutant("expression wrapping", 1), [grading(s, 1.0, calls=value_calls(2.5))
+                                                         for s in (1, 2, 3)], REFERENCE, 1.0,
+                      True, "abs of a mean of squares changes nothing")]
+    result = AuditResult("a", [1, 2, 3], [1, 2, 3], 1,
+                         [ProblemAudit("mse", "nb.ipynb", 1.0, verdicts=verdicts)])
+    families = result.to_dict()["families"]
+    assert families["call changes"] | {"description": ""} == {
+        "description": "", "mutants": 2, "killed": 1, "survived": 1, "equivalent": 0,
+        "leaks": 0, "flaky": 0, "errors": 0, "kill_rate": 0.5}
+    assert families["expression wrapping"]["kill_rate"] is None  # all equivalent
+    assert families["loop iterations"]["mutants"] == 0  # every family is listed
+    assert result.to_dict()["problems"]["mse"]["details"][0]["family"] == "call changes"
+    assert "call changes" in family_table(result) and "50%" in family_table(result)
+    html = render_audit(result)
+    assert '<table id="families">' in html and "<td>expression wrapping</td>" in html

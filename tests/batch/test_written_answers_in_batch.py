@@ -43,3 +43,39 @@ def test_answers_are_read_when_graded_and_scores_come_from_the_source_given(cour
     assert (bob.points, bob.answer, bob.graded_by) == (0.0, "", "")  # no answer: 0, by nobody
     saved = (out / "ada" / ASSIGNMENT / "results.json").read_text()
     assert '"graded_by": "instructor"' in saved and "Close." in saved
+
+
+def test_each_submission_is_written_once_and_only_when_it_changed(course, tmp_path,
+                                                                   monkeypatch):
+    """Graded now with a person's score on it: one write. Reused: written again only when
+    its manual scores changed. (The runners write nothing; grade_class writes.)"""
+    import autograder.reports.submission as reports
+
+    submitted, out = tmp_path / "submitted", tmp_path / "out"
+    for student in ("ada", "bob"):
+        shutil.copytree(ROOT / "examples" / "submitted" / student, submitted / student)
+    written: list[str] = []
+    real = reports.write_atomic
+
+    def counted(path, text):
+        if path.name == "results.json":
+            written.append(path.parent.parent.name)
+        real(path, text)
+
+    monkeypatch.setattr(reports, "write_atomic", counted)
+
+    def grade(points: float) -> None:
+        pool = FakeSandbox().pool()
+        try:
+            autograde(course, submitted, out, seed=3, progress=False, pool=pool,
+                      manual_scores={("ada", ASSIGNMENT, PROBLEM): ManualScore(points)})
+        finally:
+            pool.close()
+
+    grade(1.5)
+    assert sorted(written) == ["ada", "bob"]
+    written.clear()
+    grade(1.5)  # nothing changed: nothing written
+    assert written == []
+    grade(2.0)  # ada's score changed: her reports only, once
+    assert written == ["ada"]

@@ -25,7 +25,6 @@ from tests.conftest import FIXTURES, ROOT, copy_course, run_course
 
 pytestmark = pytest.mark.slow
 
-HOSTILE = FIXTURES / "hostile"
 BROKEN = FIXTURES / "broken"
 GRADIENTS, STEPS = "01-gradients.ipynb", "02-seven-steps.ipynb"
 PORT = 47613  # the network fixture tries to reach the host here
@@ -117,14 +116,15 @@ def _sandbox_processes() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def batches(tmp_path_factory):
+def batches(tmp_path_factory, fixture_notebooks):
     tmp = tmp_path_factory.mktemp("hostile")
     course = _course(tmp)
     mixed, clean = tmp / "mixed", tmp / "clean"
     for scenario in LOSES:
         folder = mixed / scenario / "gradient-descent"
         folder.mkdir(parents=True)
-        shutil.copy(HOSTILE / f"{scenario}.ipynb", folder / _notebook_of(scenario))
+        shutil.copy(fixture_notebooks / "hostile" / f"{scenario}.ipynb",
+                    folder / _notebook_of(scenario))
     for student, (fixture, name) in BROKEN_STUDENTS.items():
         folder = mixed / student / "gradient-descent"
         folder.mkdir(parents=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -25,7 +26,7 @@ STAMPS = {"ada": "2025-03-14 22:30:00.000000 UTC",  # on time
           "carol": "2025-03-16 09:00:00.000000 UTC",  # as late, within her extension
           "erin": "2025-03-14 23:05:00.000000 UTC",  # 6 minutes late: within the grace
           "frank": "2025-03-15 00:30:00.000000 UTC"}  # 1.5 h late: 1 started day
-# dan has no timestamp.txt: on time, with a warning; gwen is in the roster, submitted nothing
+# dan has no timestamp.txt: needs review; gwen is in the roster, submitted nothing
 
 
 def _rows(path: Path) -> dict[str, dict[str, str]]:
@@ -56,6 +57,24 @@ def test_results_record_the_submission_folder(season):
     root, _, submitted = season
     data = json.loads((root / "first" / "ada" / ASSIGNMENT / "results.json").read_text())
     assert data["submitted"] == str(submitted / "ada" / ASSIGNMENT)
+
+
+def test_late_students_see_it_on_their_pages_and_the_instructor_on_the_summary(season):
+    root, _, _ = season
+    out = root / "first"
+    bob = " ".join((out / "bob" / ASSIGNMENT / "feedback.html").read_text().split())
+    assert "<th>submitted</th><td>2025-03-16 10:00:00+01:00</td>" in bob
+    assert "34 hours (2 started days)" in bob
+    assert "5.6 points (10% of the points per started day, at most 30%)" in bob
+    dan = (out / "dan" / ASSIGNMENT / "feedback.html").read_text()
+    assert "no record of when your work was submitted was found" in dan
+    summary = " ".join((out / "summary.html").read_text().split())
+    words = " ".join(re.sub(r"<[^>]+>", " ", summary).split())
+    assert "1 submission(s) on time, not listed; 1 need(s) review" in words  # ada
+    for student, words in [("bob", "late"), ("frank", "late"), ("dan", "needs review"),
+                           ("carol", "extension of 2 day(s)"),
+                           ("erin", "within the grace period")]:
+        assert re.search(f"<td>{student}</td>.*?{re.escape(words)}", summary), student
 
 
 def test_final_grades_with_late_work_a_gradebook_score_and_canvas(season):
@@ -89,8 +108,10 @@ def test_final_grades_with_late_work_a_gradebook_score_and_canvas(season):
     assert final["bob"]["late_penalty"] == "5.6" and final["bob"]["total"] == "0"  # 0 - 5.6
     frank = float(graded["frank"]["total"]) + 2 - 2.8
     assert float(final["frank"]["total"]) == pytest.approx(frank, abs=0.011)
-    assert final["dan"]["total"] == "pending" and "no timestamp.txt" in final["dan"]["notes"]
-    assert f"dan/{ASSIGNMENT}: no timestamp.txt" in done.stderr
+    # dan: no timestamp.txt, so when he submitted needs review (and his answer a score)
+    assert (final["dan"]["status"], final["dan"]["total"]) == ("needs review", "")
+    assert "no manual score yet for explain_lecture_bug" in final["dan"]["notes"]
+    assert f"dan/{ASSIGNMENT}: submission time needs review: no timestamp.txt" in done.stderr
     assert (final["gwen"]["status"], final["gwen"]["total"]) == ("not submitted", "0")
     canvas = list(csv.reader((root / "first" / "canvas.csv").read_text().splitlines()))
     assert canvas[1][-1] == "28"  # points possible
@@ -99,7 +120,7 @@ def test_final_grades_with_late_work_a_gradebook_score_and_canvas(season):
     report = (root / "first" / "roster-report.txt").read_text()
     assert "frank: graded (gradient-descent) but not in the roster" in report
     assert f"gwen/{ASSIGNMENT}: in the roster without a submission" in report
-    assert f"dan/{ASSIGNMENT}: manual score pending" in report
+    assert f"dan/{ASSIGNMENT}: submission time needs review (see final.csv): blank" in report
 
 
 def test_student_reuses_what_is_finished_and_force_regrades_only_them(season):

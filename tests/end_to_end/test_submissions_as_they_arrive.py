@@ -20,9 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.conftest import FIXTURES, ROOT, run_course
+from tests.conftest import ROOT, run_course
 from tests.end_to_end.test_hostile import _course
-from tests.fixtures.build_fixtures import strip_marks
+from tests.fixtures.build_fixtures import crafted, damaged, strip_marks
 
 pytestmark = pytest.mark.slow
 
@@ -36,8 +36,8 @@ SEED = "5"
 # student -> how its 01-gradients.ipynb is made (02 and 03 are ada's, honest)
 LINKED = ("linked-to-source", "linked-to-classmate", "linked-dangling", "linked-folder",
           "linked-assignment-folder", "fifo", "device", "folder-named-notebook")
-CRAFTED = sorted(p.name for p in (FIXTURES / "crafted").iterdir())
-DAMAGED = sorted(p.stem for p in (FIXTURES / "damaged").iterdir())
+CRAFTED = sorted(crafted())
+DAMAGED = sorted(damaged())
 
 
 def _ada_copy(folder: Path, skip: str | None = None) -> None:
@@ -76,7 +76,7 @@ def _linked(submitted: Path, course: Path, how: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def batches(tmp_path_factory):
+def batches(tmp_path_factory, fixture_notebooks):
     tmp = tmp_path_factory.mktemp("arrive")
     course = _course(tmp)
     mixed, clean = tmp / "mixed", tmp / "clean"
@@ -88,11 +88,11 @@ def batches(tmp_path_factory):
     for name in CRAFTED:
         folder = mixed / f"crafted {name.removesuffix('.ipynb')}" / ASSIGNMENT
         _ada_copy(folder, skip=GRADIENTS)
-        shutil.copy(FIXTURES / "crafted" / name, folder / GRADIENTS)
+        shutil.copy(fixture_notebooks / "crafted" / name, folder / GRADIENTS)
     for name in DAMAGED:
         folder = mixed / name / ASSIGNMENT
         _ada_copy(folder)
-        shutil.copy(FIXTURES / "damaged" / f"{name}.ipynb", folder / STEPS)
+        shutil.copy(fixture_notebooks / "damaged" / f"{name}.ipynb", folder / STEPS)
         if name == "submitted-metadata-stripped":  # every notebook, as VS Code saves them
             for nb in (GRADIENTS, LINEAR):
                 nbformat.write(strip_marks(nbformat.read(str(ADA / nb), as_version=4)),

@@ -6,6 +6,7 @@ import csv
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 import yaml
 
 from autograder.config import Extension, LatePolicy
@@ -68,11 +69,75 @@ def test_on_time_late_extended_and_unstamped_submissions(course, tmp_path):
     assert rows["carol"]["total"] == "27" and rows["carol"]["due"] == "2025-03-16T23:59:00+01:00"
     assert "extension of 2 day(s)" in rows["carol"]["notes"]
     assert rows["dan"]["total"] == "27" and "grace period" in rows["dan"]["notes"]
-    assert rows["erin"]["total"] == "27" and "counted as on time" in rows["erin"]["notes"]
-    assert warnings == [f"erin/{ASSIGNMENT}: no timestamp.txt in "
-                        f"{tmp_path / 'submitted' / 'erin' / ASSIGNMENT}: counted as on time"]
-    assert {r["status"] for r in rows.values()} == {"final"}
+    # No timestamp.txt: the instructor must say when it came in, never a silent on time.
+    assert rows["erin"]["status"] == "needs review" and rows["erin"]["total"] == ""
+    assert rows["erin"]["late_penalty"] == "" and rows["erin"]["autograded"] == "26"
+    assert warnings == [f"erin/{ASSIGNMENT}: submission time needs review: no timestamp.txt "
+                        f"in {tmp_path / 'submitted' / 'erin' / ASSIGNMENT}; correct it, or "
+                        "write the time in course.yml (assignments[].submitted_at), or set "
+                        "timestamps.missing"]
+    assert {r["status"] for s, r in rows.items() if s != "erin"} == {"final"}
     assert {r["possible"] for r in rows.values()} == {"28"}
+
+
+def _stamped(course, tmp_path, stamp: str | None, **timestamps):
+    """One student, dan, with STAMP as his timestamp.txt, under a course.yml whose
+    `timestamps` policy is TIMESTAMPS."""
+    course = _late_course(course)
+    course = course.model_copy(update={"timestamps": course.timestamps.model_validate(
+        timestamps)})
+    out = tmp_path / "out"
+    write_result(out, course, "dan", submitted=str(_submitted(tmp_path, "dan", stamp)))
+    grades, warnings = _grades(course, out, {("dan", ASSIGNMENT, BUG): ManualScore(2)})
+    return _rows(final_csv(grades))["dan"], warnings
+
+
+@pytest.mark.parametrize("stamp, words", [
+    ("2025-03-15 02:10:00", "2025-03-15 02:10:00 has no time zone"),
+    ("2025-03-15T02:10:00", "2025-03-15 02:10:00 has no time zone"),
+    ("next tuesday", "is not a time like 2025-03-14 22:01:05.123456 UTC"),
+    ("2025-03-15 02:10:00.000000 CEST", "unknown time zone 'CEST'"),
+    ("", "empty: no time"),
+    (None, "no timestamp.txt"),
+])
+def test_a_garbage_missing_or_zoneless_timestamp_needs_review(course, tmp_path, stamp, words):
+    row, warnings = _stamped(course, tmp_path, stamp)
+    assert row["status"] == "needs review" and row["total"] == ""
+    [warning] = [w for w in warnings if w.startswith("dan/")]
+    assert warning.startswith(f"dan/{ASSIGNMENT}: submission time needs review: ")
+    assert words in warning and "assignments[].submitted_at" in warning
+
+
+def test_the_timestamp_policy_reads_a_zoneless_time_in_a_zone_or_counts_it_on_time(
+        course, tmp_path):
+    # 02:10 in Berlin (CET, +01:00) is 01:10 UTC: 2 h 11 min late, day 1: -10% of 28.
+    row, warnings = _stamped(course, tmp_path / "a", "2025-03-15 02:10:00",
+                             no_zone="Europe/Berlin")
+    assert row["status"] == "final" and row["late_penalty"] == "2.8"
+    assert not [w for w in warnings if w.startswith("dan/")]
+    assert row["submitted_at"] == "2025-03-15T02:10:00+01:00"
+    assert "read in Europe/Berlin (course.yml timestamps.no_zone)" in row["notes"]
+    row, _ = _stamped(course, tmp_path / "b", "2025-03-15 02:10:00", no_zone="UTC")
+    assert row["submitted_at"] == "2025-03-15T03:10:00+01:00"
+    row, warnings = _stamped(course, tmp_path / "c", "garbage", unreadable="on_time")
+    assert row["status"] == "final" and row["total"] == "28"
+    assert not [w for w in warnings if w.startswith("dan/")]
+    assert "counted as on time (course.yml timestamps.unreadable: on_time)" in row["notes"]
+
+
+def test_the_instructor_resolves_a_review_with_submitted_at(course, tmp_path):
+    course = _late_course(course)
+    spec = course.assignment(ASSIGNMENT).model_copy(update={"submitted_at": {
+        "dan": datetime(2025, 3, 15, 3, 11, tzinfo=CET)}})
+    course = course.model_copy(update={"assignments": [spec]})
+    out = tmp_path / "out"
+    write_result(out, course, "dan", submitted=str(_submitted(tmp_path, "dan", "garbage")))
+    grades, warnings = _grades(course, out, {("dan", ASSIGNMENT, BUG): ManualScore(2)})
+    row = _rows(final_csv(grades))["dan"]
+    assert row["status"] == "final" and row["hours_late"] == "3.2"
+    assert not [w for w in warnings if w.startswith("dan/")]
+    assert row["late_penalty"] == "2.8" and row["total"] == "25.2"
+    assert "submission time from course.yml (submitted_at)" in row["notes"]
 
 
 def test_a_missing_manual_score_leaves_the_total_pending(course, tmp_path):
@@ -172,14 +237,14 @@ def test_typos_in_extensions_or_manual_scores_are_warned(course, tmp_path):
                for w in warnings)
 
 
-def test_an_unknown_submission_folder_is_on_time_with_a_warning(course, tmp_path):
+def test_an_unknown_submission_folder_needs_review(course, tmp_path):
     course = _late_course(course)
     out = tmp_path / "out"
     write_result(out, course, "ada")  # graded by an older kit: no folder recorded
     grades, warnings = _grades(course, out, {("ada", ASSIGNMENT, BUG): ManualScore(2)})
-    assert grades[0].total == 28 and grades[0].penalty == 0
-    assert f"ada/{ASSIGNMENT}: the submission's folder is unknown (give --submitted): " \
-        "counted as on time" in warnings
+    assert grades[0].status == Status.NEEDS_REVIEW and grades[0].total is None
+    assert f"ada/{ASSIGNMENT}: submission time needs review: the submission's folder is " \
+        "unknown (give --submitted); correct it" in warnings[-1]
 
 
 # ------------------------------------------------------------------ the command

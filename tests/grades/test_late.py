@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from autograder.config import Assignment, Extension, LatePolicy, Notebook, Problem
-from autograder.grades.late import deadline, lateness
+from autograder.lateness.rules import deadline, lateness
 
 CET = timezone(timedelta(hours=1))
 BERLIN = ZoneInfo("Europe/Berlin")

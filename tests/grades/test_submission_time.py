@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from autograder.grades.submission_time import MAX_BYTES, parse_timestamp, read_submission_time
+from autograder.lateness.submission_time import (
+    MAX_BYTES,
+    Unknown,
+    parse_timestamp,
+    read_submission_time,
+)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -24,20 +29,24 @@ from autograder.grades.submission_time import MAX_BYTES, parse_timestamp, read_s
     ("2025-03-14T22:01:05Z", datetime(2025, 3, 14, 22, 1, 5, tzinfo=UTC)),
 ])
 def test_nbgrader_and_iso_timestamps_are_read(text, expected):
-    at, note = parse_timestamp(text)
-    assert at == expected and note == ""
+    assert parse_timestamp(text) == expected
 
 
-def test_a_time_without_zone_is_utc_as_nbgrader_reads_it():
-    at, note = parse_timestamp("2025-03-14 22:01:05.123456")
-    assert at == datetime(2025, 3, 14, 22, 1, 5, 123456, tzinfo=UTC)
-    assert "read as UTC" in note
+def test_a_time_without_zone_is_a_clock_reading_not_an_instant(tmp_path):
+    """nbgrader would read it as UTC; the course's `timestamps.no_zone` decides
+    (late_work.py), so the file reader keeps the clock reading and says why."""
+    assert parse_timestamp("2025-03-14 22:01:05.123456") == \
+        datetime(2025, 3, 14, 22, 1, 5, 123456)
+    got = read_submission_time(_folder(tmp_path, "2025-03-14T22:01:05"))
+    assert got.at is None and got.unknown == Unknown.NO_ZONE
+    assert got.clock == datetime(2025, 3, 14, 22, 1, 5)
+    assert got.problem.endswith("timestamp.txt: 2025-03-14 22:01:05 has no time zone")
 
 
 def test_the_abbreviation_tells_which_repeated_hour_is_meant():
     # CET's clocks go back at 03:00 CEST on 2025-10-26: 02:30 happens at 00:30 and 01:30 UTC.
-    assert parse_timestamp("2025-10-26 02:30:00 CET")[0] == datetime(2025, 10, 26, 1, 30,
-                                                                     tzinfo=UTC)
+    assert parse_timestamp("2025-10-26 02:30:00 CET") == datetime(2025, 10, 26, 1, 30,
+                                                                  tzinfo=UTC)
 
 
 @pytest.mark.parametrize("text, words", [
@@ -68,7 +77,8 @@ def test_the_file_in_a_submission_folder_is_read(tmp_path):
 
 
 def test_a_missing_file_or_folder_is_unknown_with_the_reason(tmp_path):
-    assert "no timestamp.txt in" in read_submission_time(_folder(tmp_path, None)).problem
+    missing = read_submission_time(_folder(tmp_path, None))
+    assert "no timestamp.txt in" in missing.problem and missing.unknown == Unknown.MISSING
     got = read_submission_time(tmp_path / "nowhere")
     assert got.at is None and "cannot open the submission folder" in got.problem
 
@@ -80,12 +90,19 @@ def test_a_link_is_not_followed(tmp_path):
     (folder / "timestamp.txt").symlink_to(secret)
     got = read_submission_time(folder)
     assert got.at is None and "a link is never followed" in got.problem
+    # nor a student's folder that is a link (to a classmate's, say)
+    elsewhere = tmp_path / "elsewhere" / "gradient-descent"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "timestamp.txt").write_text("2025-03-14 22:01:05 UTC")
+    (tmp_path / "submitted" / "bob").symlink_to(elsewhere.parent)
+    got = read_submission_time(tmp_path / "submitted" / "bob" / "gradient-descent")
+    assert got.at is None and "symbolic link" in got.problem
 
 
 def test_a_fifo_or_folder_is_not_read(tmp_path):
     folder = _folder(tmp_path, None)
     os.mkfifo(folder / "timestamp.txt")  # opening it for reading would block
-    assert "not a regular file" in read_submission_time(folder).problem
+    assert "is a named pipe (FIFO)" in read_submission_time(folder).problem
     (folder / "timestamp.txt").unlink()
     (folder / "timestamp.txt").mkdir()
     assert read_submission_time(folder).at is None
@@ -93,12 +110,12 @@ def test_a_fifo_or_folder_is_not_read(tmp_path):
 
 def test_a_long_or_binary_file_is_refused(tmp_path):
     folder = _folder(tmp_path, "2025-03-14 22:01:05 UTC" + " " * MAX_BYTES)
-    assert "longer than 256 bytes" in read_submission_time(folder).problem
+    assert "more than the 256 bytes allowed" in read_submission_time(folder).problem
     (folder / "timestamp.txt").write_bytes(b"\xff\xfe2025")
     assert read_submission_time(folder).at is None
 
 
 def test_a_fixed_offset_keeps_its_zone():
-    at, _ = parse_timestamp("2025-03-14 23:01:05 -05:30")
+    at = parse_timestamp("2025-03-14 23:01:05 -05:30")
     assert at.utcoffset() == -timedelta(hours=5, minutes=30)
     assert at.tzinfo == timezone(-timedelta(hours=5, minutes=30))

@@ -8,8 +8,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.errors import CourseKitError
 from autograder.integrations.autograded import autograded_notebook, cell_outputs
-from autograder.integrations.gradebook import db_url, write_gradebook
+from autograder.integrations.gradebook import (
+    db_url,
+    formgrader_command,
+    submitted_directory,
+    write_gradebook,
+)
 from autograder.notebook_cells import grade_id
 from autograder.results import CellOutcome, CellStatus, NotebookResult, SubmissionResult
 from tests.builders import ASSIGNMENT, synthetic_result
@@ -59,8 +65,9 @@ def test_the_autograded_notebook_is_the_restored_one_with_its_outputs(course):
 
 @pytest.fixture
 def nbgrader_course(tmp_path, gradebook) -> Path:
-    """An nbgrader course directory with ada (timestamped) and bob (blank) submitted,
-    and an empty gradebook.db."""
+    """An nbgrader course directory (source/<assignment>/, as nbgrader's formgrader needs)
+    with ada (timestamped) and bob (blank) submitted, and an empty gradebook.db."""
+    shutil.copytree(ROOT / "source" / ASSIGNMENT, tmp_path / "source" / ASSIGNMENT)
     for student in ("ada", "bob"):
         shutil.copytree(EXAMPLES / student, tmp_path / "submitted" / student)
     (tmp_path / "submitted" / "ada" / ASSIGNMENT / "timestamp.txt").write_text(STAMP + "\n")
@@ -88,9 +95,9 @@ def _formgrader_api(root: Path):
 def test_the_formgrader_sees_the_class_autograded_with_each_notebook(course, nbgrader_course):
     root = nbgrader_course
     written, failed = write_gradebook(course, _results(course), str(root / "gradebook.db"),
-                                      root / "submitted")
+                                      root / "submitted", root)
     assert failed == []
-    assert written == root  # beside the gradebook: nbgrader's course root
+    assert written == root
     folder = root / "autograded" / "ada" / ASSIGNMENT
     assert sorted(p.name for p in folder.iterdir()) == [
         "01-gradients.ipynb", "02-seven-steps.ipynb", "03-linear-regression.ipynb",
@@ -106,16 +113,50 @@ def test_the_formgrader_sees_the_class_autograded_with_each_notebook(course, nbg
 
     # bob resubmits a broken notebook: his old autograded copy must not stay on show
     (root / "submitted" / "bob" / ASSIGNMENT / "02-seven-steps.ipynb").write_text("{")
-    write_gradebook(course, _results(course), str(root / "gradebook.db"), root / "submitted")
+    write_gradebook(course, _results(course), str(root / "gradebook.db"), root / "submitted",
+                    root)
     assert not (root / "autograded" / "bob" / ASSIGNMENT / "02-seven-steps.ipynb").exists()
     assert (root / "autograded" / "ada" / ASSIGNMENT / "02-seven-steps.ipynb").is_file()
 
 
-def test_autograded_notebooks_go_where_asked(course, nbgrader_course, tmp_path):
-    elsewhere = tmp_path / "nbgrader-root"
+def test_autograded_notebooks_go_into_the_course_directory_by_default(
+        nbgrader_course, course_copy, tmp_path):
+    """The gradebook and the submissions elsewhere: autograded/ still goes into an nbgrader
+    course directory, the course's own (source/, release/), never beside the gradebook."""
+    from autograder.config import load_course
+
+    course = load_course(course_copy)
     db = str(nbgrader_course / "gradebook.db")
     written, _ = write_gradebook(course, _results(course)[:1], db,
-                                 nbgrader_course / "submitted", elsewhere)
-    assert written == elsewhere
-    assert (elsewhere / "autograded" / "ada" / ASSIGNMENT / "01-gradients.ipynb").is_file()
+                                 nbgrader_course / "submitted")
+    assert written == course_copy.resolve()
+    assert (course_copy / "autograded" / "ada" / ASSIGNMENT / "01-gradients.ipynb").is_file()
     assert write_gradebook(course, _results(course)[:1], db)[0] is None  # scores only
+
+
+def test_a_folder_the_formgrader_cannot_serve_is_refused_before_writing(
+        course, nbgrader_course, tmp_path):
+    elsewhere = tmp_path / "not-a-course"
+    db = nbgrader_course / "gradebook.db"
+    before = db.read_bytes()
+    with pytest.raises(CourseKitError, match=r"not-a-course is not an nbgrader course "
+                                             r"directory \(no source/gradient-descent/\): "
+                                             "nbgrader's formgrader lists assignments"):
+        write_gradebook(course, _results(course)[:1], str(db), nbgrader_course / "submitted",
+                        elsewhere)
+    assert not elsewhere.exists() and db.read_bytes() == before
+
+
+def test_the_formgrader_command_finds_submissions_and_gradebook_anywhere(tmp_path):
+    root, data = tmp_path / "course", tmp_path / "term data"
+    command = formgrader_command(str(data / "gradebook.db"), root, data / "submitted")
+    assert command.startswith(f"cd {root} && jupyter server ")
+    assert f"--CourseDirectory.db_url='sqlite:///{data}/gradebook.db'" in command
+    assert "--CourseDirectory.submitted_directory='../term data/submitted'" in command
+    inside = formgrader_command(str(root / "gradebook.db"), root, root / "submitted")
+    assert "submitted_directory" not in inside  # nbgrader's default
+    with pytest.raises(CourseKitError, match=r"nbgrader reads its path .* as a pattern, and "
+                                             r"'\+' would be misread"):
+        submitted_directory(root, tmp_path / "c++" / "submitted")
+
+

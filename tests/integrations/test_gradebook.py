@@ -15,7 +15,7 @@ import pytest
 from autograder.integrations.gradebook import db_url, write_gradebook
 from autograder.results import SubmissionResult
 from tests.builders import ASSIGNMENT, synthetic_result
-from tests.conftest import ROOT, run_course
+from tests.conftest import ROOT, copy_course, run_course
 
 BIN = Path(sys.executable).parent
 
@@ -76,13 +76,14 @@ def _nbgrader_export(folder: Path, url: str) -> dict[str, dict[str, str]]:
 
 @pytest.mark.slow
 def test_nbgrader_export_shows_the_autograded_totals(tmp_path):
+    course_dir = copy_course(tmp_path / "course")  # autograded/ goes into it
     submitted = tmp_path / "submitted"
     for student in ("ada", "bob"):
         shutil.copytree(ROOT / "examples" / "submitted" / student, submitted / student)
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     for _ in range(2):  # the second run reuses the grading and rewrites the same gradebook
-        done = run_course("autograde", str(submitted), "--out", str(tmp_path / "out"),
-                          "--workers", "2", "--gradebook", url)
+        done = run_course("--course", str(course_dir), "autograde", str(submitted), "--out",
+                          str(tmp_path / "out"), "--workers", "2", "--gradebook", url)
         assert done.returncode == 0, done.stderr[-3000:]
     with (tmp_path / "out" / "grades.csv").open(encoding="utf-8") as f:
         grades = {row["student"]: row for row in csv.DictReader(f)}

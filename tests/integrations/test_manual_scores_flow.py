@@ -40,8 +40,8 @@ def graded_class(course, tmp_path) -> tuple[Path, Path]:
     return submitted, out
 
 
-def _autograde(submitted: Path, out: Path, *options: str) -> None:
-    assert main(["--course", str(ROOT), "autograde", str(submitted), "--out", str(out),
+def _autograde(submitted: Path, out: Path, *options: str, course_dir: Path = ROOT) -> None:
+    assert main(["--course", str(course_dir), "autograde", str(submitted), "--out", str(out),
                  *options]) == 0
 
 
@@ -90,14 +90,18 @@ def test_a_bad_csv_stops_with_the_line_that_holds_the_mistake(graded_class, tmp_
 
 
 def test_a_score_entered_in_the_gradebook_comes_back_and_is_not_flagged_again(
-        graded_class, gradebook, capsys):
+        graded_class, gradebook, course_copy, capsys):
+    """The gradebook and the submissions outside the course directory: the formgrader is
+    the course directory's, told where they are."""
     from nbgrader.api import Gradebook
 
     submitted, out = graded_class
-    root = gradebook.parent
-    _autograde(submitted, out, "--gradebook", str(gradebook))
+    root = course_copy.resolve()
+    _autograde(submitted, out, "--gradebook", str(gradebook), course_dir=course_copy)
     printed = capsys.readouterr().out
     assert f"cd {root} && jupyter server --ServerApp.default_url=/formgrader" in printed
+    assert f"--CourseDirectory.db_url=sqlite:///{gradebook}" in printed
+    assert "--CourseDirectory.submitted_directory=../submitted" in printed
     assert (root / "autograded" / "ada" / ASSIGNMENT / "02-seven-steps.ipynb").is_file()
     assert _grades(out)["ada"][PROBLEM] == "pending"
     with Gradebook(db_url(str(gradebook))) as gb:  # what the formgrader does on "save"
@@ -106,7 +110,7 @@ def test_a_score_entered_in_the_gradebook_comes_back_and_is_not_flagged_again(
         grade.manual_score, grade.needs_manual_grade = 2.0, False
         gb.find_comment(PROBLEM, "02-seven-steps", ASSIGNMENT, "ada").manual_comment = "Yes."
         gb.db.commit()
-    _autograde(submitted, out, "--gradebook", str(gradebook))
+    _autograde(submitted, out, "--gradebook", str(gradebook), course_dir=course_copy)
     assert (_grades(out)["ada"][PROBLEM], _grades(out)["ada"]["total"]) == ("2", "28")
     assert _essay(out, "ada")["comment"] == "Yes."
     with Gradebook(db_url(str(gradebook))) as gb:
@@ -122,3 +126,17 @@ def test_nbgrader_dir_without_a_gradebook_is_refused(graded_class, tmp_path, cap
                  "--nbgrader-dir", str(tmp_path / "nb")]) == 2
     assert "it needs --gradebook" in capsys.readouterr().err
     assert not (tmp_path / "nb").exists()
+
+
+def test_an_nbgrader_dir_the_formgrader_cannot_serve_is_refused_before_grading(
+        graded_class, gradebook, course_copy, tmp_path, capsys):
+    submitted, out = graded_class
+    before = (out / "ada" / ASSIGNMENT / "results.json").read_bytes()
+    assert main(["--course", str(course_copy), "autograde", str(submitted), "--out",
+                 str(out), "--gradebook", str(gradebook), "--nbgrader-dir",
+                 str(tmp_path / "nb")]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "is not an nbgrader course directory (no source/gradient-descent/)" in line
+    assert "leave --nbgrader-dir out to use the course directory" in line
+    assert not (tmp_path / "nb").exists() and not (out / "grades.csv").exists()
+    assert (out / "ada" / ASSIGNMENT / "results.json").read_bytes() == before

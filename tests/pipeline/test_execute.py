@@ -7,10 +7,12 @@ import pytest
 
 from autograder.config import Limits
 from autograder.errors import CallTimeout, StudentError, WorkerCrashed
+from autograder.pipeline.budgets import RETRY_FACTOR, Budgets
 from autograder.pipeline.execute import MAX_RESTARTS, execute
-from autograder.sandbox.fake import FakeSandbox, crashes, hangs, ok, raises, returns
+from autograder.sandbox.fake import FakeSandbox, crashes, hangs, ok, raises, returns, sleeps
 
-LIMITS = Limits(call_seconds=5, cell_seconds=10, notebook_seconds=30)
+LIMITS = Limits(call_seconds=5, cell_seconds=10, notebook_seconds=30, cpu_multiple=10,
+                cpu_floor_seconds=2)
 DEF_F = "def f(x):\n    return x + 1"
 DEF_G = "def g(x):\n    return 2 * x"
 
@@ -60,13 +62,15 @@ def test_a_cell_that_crashes_the_worker_is_skipped_on_a_new_worker_that_replays_
     assert execution.call("g", (3,), {}).value == 6
 
 
-def test_a_cell_that_hangs_costs_its_time_limit_then_is_skipped():
+def test_a_cell_that_hangs_costs_its_cpu_budget_then_is_skipped():
     fake = FakeSandbox(cells={"while True: pass": hangs()})
     start = fake.clock()
     execution = execute(notebook(DEF_F, "while True: pass", DEF_G), fake.pool(), LIMITS)
     assert statuses(execution) == ["ok", "timeout", "ok"]
-    assert "time limit (10 s)" in execution.outcomes[1].error
-    assert fake.clock() - start == LIMITS.cell_seconds  # exactly the cell's limit, no more
+    assert "reached the CPU time allowed (3.33 s for a cell" in execution.outcomes[1].error
+    # Busy, it is stopped at a cell's CPU budget (a third of cell_seconds without a
+    # measured reference), no later.
+    assert fake.clock() - start == pytest.approx(Budgets.fixed(LIMITS).cell)
     assert fake.workers[1].ran == [DEF_F, DEF_G]
 
 
@@ -84,16 +88,16 @@ def test_restarts_are_bounded():
     assert len(fake.workers) == MAX_RESTARTS + 1
 
 
-def test_the_notebook_shares_one_time_budget_and_cells_not_reached_are_not_run():
+def test_the_notebook_shares_one_cpu_budget_and_cells_not_reached_are_not_run():
     slow = [f"step_{i}()" for i in range(5)]
-    fake = FakeSandbox(cells={s: ok(seconds=8) for s in slow},
-                       calls={"f": returns(42)})
+    fake = FakeSandbox(cells={s: ok(seconds=3) for s in slow}, calls={"f": returns(42)})
     start = fake.clock()
-    execution = execute(notebook(DEF_F, *slow), fake.pool(), LIMITS)  # 30 s for 41 s of cells
-    # DEF_F and three steps fit (24 s); the fourth is stopped when the budget ends.
+    # 10 s of CPU for the notebook (a third of notebook_seconds), 15 s of cells.
+    execution = execute(notebook(DEF_F, *slow), fake.pool(), LIMITS)
+    # DEF_F and three steps fit (9 s); the fourth is stopped when the budget ends.
     assert statuses(execution) == ["ok", "ok", "ok", "ok", "timeout", "not run"]
     assert execution.outcomes[-1].error == "not run: the notebook ran out of its time limit"
-    assert fake.clock() - start == LIMITS.notebook_seconds
+    assert fake.clock() - start == pytest.approx(Budgets.fixed(LIMITS).notebook)
     assert execution.restarts == 0 and execution.worker is None
     # A call replays exactly the cells that ran, on a new worker.
     assert execution.call("f", (), {}).value == 42
@@ -101,26 +105,29 @@ def test_the_notebook_shares_one_time_budget_and_cells_not_reached_are_not_run()
     assert execution.restarts == 1
 
 
-def test_restarts_draw_on_the_same_budget():
-    # Each hang costs its 10 s cell limit; after three the 30 s are gone, whatever the
-    # number of restarts left.
-    hangs_ = [f"hang_{i}()" for i in range(5)]
-    fake = FakeSandbox(cells={s: hangs() for s in hangs_})
+def test_cells_that_sleep_are_stopped_by_the_wall_clock_retried_once_and_share_its_budget():
+    # A cell that sleeps uses no CPU: the wall clock stops it (10 s), the notebook runs once
+    # more with twice the time (20 s a cell, 60 s in all), and then each sleeping cell
+    # costs 20 s until the 60 s are gone, whatever the number of restarts left.
+    sleepy = [f"sleep_{i}()" for i in range(5)]
+    fake = FakeSandbox(cells={s: sleeps() for s in sleepy})
     start = fake.clock()
-    execution = execute(notebook(*hangs_), fake.pool(), LIMITS)
+    execution = execute(notebook(*sleepy), fake.pool(), LIMITS)
     assert statuses(execution) == ["timeout"] * 3 + ["not run"] * 2
-    assert fake.clock() - start == LIMITS.notebook_seconds
+    assert "10 s" not in execution.outcomes[0].error and "20 s of wall-clock time" in \
+        execution.outcomes[0].error
+    assert fake.clock() - start == LIMITS.cell_seconds + RETRY_FACTOR * LIMITS.notebook_seconds
     assert execution.restarts == 2 < MAX_RESTARTS
 
 
-def test_a_new_worker_gets_only_what_is_left_of_the_budget():
-    slow = [f"step_{i}()" for i in range(4)]
-    fake = FakeSandbox(cells={"hang()": hangs(), **{s: ok(seconds=8) for s in slow}})
-    start = fake.clock()
-    execution = execute(notebook("hang()", *slow), fake.pool(), LIMITS)
-    # 10 s for the hang, then 20 s left: two steps, and the third is stopped at 30 s.
-    assert statuses(execution) == ["timeout", "ok", "ok", "timeout", "not run"]
-    assert fake.clock() - start == LIMITS.notebook_seconds
+def test_a_notebook_slowed_by_a_loaded_machine_is_retried_with_more_time_and_runs():
+    # Four times slower than its CPU time: the second cell overruns the 10 s wall clock.
+    # Within its CPU budget, the notebook runs again, with 20 s a cell, and nothing is lost.
+    fake = FakeSandbox(cells={"work()": ok(seconds=3)}, load=4)
+    execution = execute(notebook(DEF_F, "work()", DEF_G), fake.pool(), LIMITS)
+    assert statuses(execution) == ["ok", "ok", "ok"]
+    assert len(fake.workers) == 2 and fake.workers[1].ran == [DEF_F, "work()", DEF_G]
+    assert execution.restarts == 0 and execution.cell_cpu == [0.0, 3.0, 0.0]
 
 
 def test_a_call_that_crashes_the_worker_is_replayed_on_a_new_worker():
@@ -149,15 +156,81 @@ def test_a_function_that_hung_is_not_called_again():
     fake = FakeSandbox(calls={"f": hangs(), "g": returns(7)})
     execution = execute(notebook(DEF_F, DEF_G), fake.pool(), LIMITS)
     start = fake.clock()
-    with pytest.raises(CallTimeout, match=r"f\(\) did not return within 5 s"):
+    with pytest.raises(CallTimeout, match=r"f\(\) used more than 1.67 s of CPU time"):
         execution.call("f", (), {})
-    assert fake.clock() - start == LIMITS.call_seconds
+    cost = fake.clock() - start
+    assert cost == pytest.approx(LIMITS.call_seconds / 3)  # its CPU budget, no retry
     with pytest.raises(CallTimeout, match=r"\(not called again\)$"):
         execution.call("f", (), {})
     assert fake.calls_made == ["f"] and len(fake.workers) == 1  # no new worker, no call
-    assert fake.clock() - start == LIMITS.call_seconds
+    assert fake.clock() - start == cost
     assert execution.call("g", (), {}).value == 7  # other problems still graded
     assert fake.calls_made == ["f", "g"]
+
+
+MEASURED = Budgets.from_costs(LIMITS, {"f": 0.1, "g": 0.5}, cell=0.2, notebook=0.5)
+
+
+def test_budgets_are_a_multiple_of_the_reference_cost_with_a_floor():
+    assert MEASURED.call("f") == 2  # 10 x 0.1 s is below the floor of 2 s
+    assert MEASURED.call("g") == 5  # 10 x 0.5 s
+    assert MEASURED.call("h") == Budgets.fixed(LIMITS).default_call  # never measured
+    assert MEASURED.notebook == 10 and MEASURED.cell == pytest.approx(10 / 3, rel=1e-3)  # floors
+    assert MEASURED.call_wall("g", LIMITS) == 15  # the backstop: 3 x the CPU budget
+
+
+def test_a_call_over_its_cpu_budget_is_charged_at_once():
+    fake = FakeSandbox(calls={"f": returns(1, seconds=3)})
+    execution = execute(notebook(DEF_F), fake.pool(), LIMITS, MEASURED)
+    start = fake.clock()
+    with pytest.raises(CallTimeout) as raised:
+        execution.call("f", (), {})
+    assert str(raised.value) == (
+        "f() used more than 2 s (10 times what the reference solution needs, at least 2 s) "
+        "of CPU time, its budget (an infinite loop, or far too many steps?)")
+    assert fake.clock() - start == 2  # stopped when its CPU time reached the budget
+    assert fake.calls_made == ["f"]  # no second try: CPU time does not depend on the load
+
+
+def test_a_call_slow_only_by_the_wall_clock_on_a_loaded_machine_is_retried_and_passes():
+    # 1.5 s of CPU, within its 2 s budget; five times that on the clock overruns the 6 s
+    # backstop. The call is made once more, on a fresh worker, with 12 s: it costs nothing.
+    fake = FakeSandbox(calls={"f": returns(1, seconds=1.5)}, load=5)
+    execution = execute(notebook(DEF_F), fake.pool(), LIMITS, MEASURED)
+    reply = execution.call("f", (), {})
+    assert reply.value == 1 and reply.cpu == 1.5
+    assert fake.calls_made == ["f", "f"] and len(fake.workers) == 2
+    assert execution.broken == {}
+    assert (execution.restarts, execution.retries) == (0, 1)  # a second try, no restart
+    assert execution.call("f", (), {}).value == 1  # and it is called again as usual
+
+
+def test_second_tries_on_a_loaded_machine_never_use_up_the_restarts():
+    # Every function slowed past the wall clock once: each gets its second try, however
+    # many there are, and none is lost to "crashed its worker too many times".
+    names = [f"f{i}" for i in range(MAX_RESTARTS + 3)]
+    fake = FakeSandbox(calls={n: returns(1, seconds=1.5) for n in names}, load=5)
+    execution = execute(notebook(*(f"def {n}(): pass" for n in names)), fake.pool(), LIMITS,
+                        MEASURED)
+    assert all(execution.call(n, (), {}).value == 1 for n in names)
+    assert (execution.restarts, execution.retries) == (0, len(names))
+
+
+def test_a_sleeping_call_is_caught_by_the_wall_clock_after_one_retry():
+    fake = FakeSandbox(calls={"f": sleeps()})
+    execution = execute(notebook(DEF_F), fake.pool(), LIMITS, MEASURED)
+    start = fake.clock()
+    with pytest.raises(CallTimeout) as raised:
+        execution.call("f", (), {})
+    assert str(raised.value) == (
+        "f() did not return within 6 s, nor within 12 s on a second try, of wall-clock time, "
+        "though within its CPU budget (does it sleep, or wait for something?)")
+    assert type(raised.value) is CallTimeout  # charged: "too slow" on the feedback page
+    assert fake.clock() - start == 6 + 12
+    assert fake.calls_made == ["f", "f"]
+    with pytest.raises(CallTimeout, match="not called again"):
+        execution.call("f", (), {})
+    assert fake.calls_made == ["f", "f"]
 
 
 def test_a_worker_that_died_between_calls_is_replaced():

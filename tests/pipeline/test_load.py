@@ -51,9 +51,6 @@ def test_outputs_are_dropped_on_load(tmp_path):
     assert loaded.notebook.cells[0].outputs == []
 
 
-CRAFTED = FIXTURES / "crafted"
-
-
 @pytest.mark.parametrize(("name", "words"), [
     ("deep-nesting.ipynb", "nested more than"),
     ("deep-metadata.ipynb", "nested more than"),
@@ -62,13 +59,14 @@ CRAFTED = FIXTURES / "crafted"
     ("binary-junk.ipynb", "invalid JSON"),
     ("wrong-types.ipynb", "not a valid notebook"),
 ])
-def test_crafted_files_get_a_reason(name, words):
-    loaded = load_submission(CRAFTED / name, untrusted=1)
+def test_crafted_files_get_a_reason(fixture_notebooks, name, words):
+    loaded = load_submission(fixture_notebooks / "crafted" / name, untrusted=1)
     assert loaded.notebook is None
     assert words in loaded.reason, loaded.reason
 
 
-def test_a_blanked_kernelspec_is_loaded_for_restore_to_replace():
+def test_a_blanked_kernelspec_is_loaded_for_restore_to_replace(fixture_notebooks):
     """nbgrader's own fixture case: the kernelspec is restored, the notebook graded."""
-    loaded = load_submission(CRAFTED / "blank-kernelspec.ipynb", untrusted=1)
+    loaded = load_submission(fixture_notebooks / "crafted" / "blank-kernelspec.ipynb",
+                             untrusted=1)
     assert loaded.notebook is not None, loaded.reason

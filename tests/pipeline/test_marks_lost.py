@@ -8,6 +8,8 @@ restored notebook is the clean one (demos marked, nothing twice), and say so.
 
 from __future__ import annotations
 
+import copy
+
 import nbformat
 import pytest
 from build_examples import completed
@@ -15,15 +17,16 @@ from build_examples import completed
 from autograder.notebook_cells import grade_id, is_demo, is_locked, is_solution
 from autograder.pipeline.cell_matching import normalized
 from autograder.pipeline.restore import restore
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import ROOT
+from tests.fixtures.build_fixtures import damaged as build_damaged
 
 NB = "02-seven-steps.ipynb"
-DAMAGED = FIXTURES / "damaged"
+DAMAGED = build_damaged()  # name -> notebook, as build_fixtures makes them
 SOURCE = nbformat.read(str(ROOT / "source" / "gradient-descent" / NB), as_version=4)
 
 
 def damaged(name: str) -> nbformat.NotebookNode:
-    return nbformat.read(str(DAMAGED / f"{name}.ipynb"), as_version=4)
+    return copy.deepcopy(DAMAGED[name])
 
 
 def by_id(nb) -> dict:
@@ -111,7 +114,7 @@ def test_a_students_own_cell_is_never_taken_for_a_read_only_one():
     assert sum(c.source == mine for c in restored.cells) == 1
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in DAMAGED.glob("*.ipynb")))
+@pytest.mark.parametrize("name", sorted(DAMAGED))
 def test_every_solution_cell_keeps_the_students_text(name):
     restored, _ = restore(damaged(name), SOURCE)
     clean = by_id(completed(NB))

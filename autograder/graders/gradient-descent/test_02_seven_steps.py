@@ -17,6 +17,7 @@ problems' functions (mse, quadratic, apply_step, ...), so each is judged on its 
 
 import math
 
+import pytest
 import torch
 from grader_helpers import (
     all_python_floats,
@@ -744,15 +745,19 @@ def test_train_until_params_stay_leaf_requiring_grad(student, rng):
 # ----------------------------------------------------------------- standardize
 
 
-def _random_times(rng):
+def _random_times(rng, sign=0):
+    """Times of random spacing and offset; SIGN -1 or 1: their mean has that sign (so that
+    a sign lost on the mean shows on every seed, not on half of them)."""
     n = randint(rng, 5, 40)
+    offset = uniform(rng, -10, 10) if not sign else sign * uniform(rng, 15, 25)
     if randint(rng, 0, 1):
-        return torch.arange(n).float() * uniform(rng, 0.5, 3.0) + uniform(rng, -10, 10)
-    return torch.randn(n, generator=rng) * uniform(rng, 0.5, 5.0) + uniform(rng, -10, 10)
+        t = torch.arange(n).float() * uniform(rng, 0.5, 3.0)
+        return t - t.mean() + offset
+    return torch.randn(n, generator=rng) * uniform(rng, 0.5, 5.0) + offset
 
 
-def _call_standardize(student, rng):
-    t = _random_times(rng)
+def _call_standardize(student, rng, sign=0):
+    t = _random_times(rng, sign)
     call = student.call("standardize", t)
     v = call.value
     assert isinstance(v, (tuple, list)) and len(v) == 3, (
@@ -763,20 +768,22 @@ def _call_standardize(student, rng):
 @requires(r"`z = (t - mean) / std`")
 @problem("standardize")
 def test_standardize_z(student, rng):
-    _, t, (z, _, _) = _call_standardize(student, rng)
-    td = t.double()
-    assert_close(z, (td - td.mean()) / td.std(),
-                 "z should be (t - mean) / std with the unbiased std, one value per time",
-                 rtol=1e-4, atol=1e-4)
+    for sign in (-1, 1):  # times below zero and above
+        _, t, (z, _, _) = _call_standardize(student, rng, sign)
+        td = t.double()
+        assert_close(z, (td - td.mean()) / td.std(),
+                     "z should be (t - mean) / std with the unbiased std, one value per time",
+                     rtol=1e-4, atol=1e-4)
 
 
 @requires(r"`mean = t.mean()`")
 @problem("standardize")
 def test_standardize_mean(student, rng):
-    _, t, (_, mean, _) = _call_standardize(student, rng)
-    exp = float(t.double().mean())
-    assert_close(mean, torch.tensor(exp), "mean should be the mean of t", rtol=1e-4,
-                 atol=1e-4)
+    for sign in (-1, 1):  # a negative mean and a positive one
+        _, t, (_, mean, _) = _call_standardize(student, rng, sign)
+        exp = float(t.double().mean())
+        assert_close(mean, torch.tensor(exp), "mean should be the mean of t", rtol=1e-4,
+                     atol=1e-4)
 
 
 @requires(r"`std = t.std()` (the default, *unbiased* standard deviation that divides by $n - 1$)")
@@ -821,10 +828,14 @@ def _converted(got):
     return values
 
 
+@pytest.mark.parametrize("flip", [1, -1], ids=["params_z", "minus_params_z"])
 @requires(r"we want the same parabola written in $t$")
 @problem("to_original_units")
-def test_to_original_units_same_parabola(student, rng):
+def test_to_original_units_same_parabola(student, rng, flip):
+    # with params_z and with -params_z: every coefficient is negative in one of the two,
+    # so that a sign lost on a coefficient (abs) shows on every seed
     params_z, mean, std = _random_conversion_case(rng)
+    params_z = flip * params_z
     got = _converted(student.to_original_units(params_z, mean, std))
     m, s = float(mean), float(std)
     ts = (m + s * 2 * torch.randn(8, generator=rng, dtype=torch.float64))
@@ -861,9 +872,11 @@ def test_to_original_units_of_a_fit(student, rng):
 @problem("to_original_units")
 def test_to_original_units_identity(student, rng):
     params_z = torch.randn(3, generator=rng) * 3
-    got = _converted(student.to_original_units(params_z, torch.tensor(0.0), torch.tensor(1.0)))
-    assert_close(got, params_z, "with mean 0 and std 1, z equals t, so the parameters should "
-                 "come back unchanged", rtol=1e-5, atol=1e-5)
+    for flipped in (params_z, -params_z):  # each coefficient negative in one of the two
+        got = _converted(student.to_original_units(flipped, torch.tensor(0.0),
+                                                   torch.tensor(1.0)))
+        assert_close(got, flipped, "with mean 0 and std 1, z equals t, so the parameters "
+                     "should come back unchanged", rtol=1e-5, atol=1e-5)
 
 
 @contract(0.25)  # the form of the result

@@ -36,13 +36,17 @@ from autograder.grading import attach, contract, info, problem, requires
 # --------------------------------------------------------------------- helpers
 
 
-def _grader_data(rng, n_min=80, n_max=150, d_min=2, d_max=4, noise_max=0.3):
-    """Well-conditioned regression data made by the grader."""
+def _grader_data(rng, n_min=80, n_max=150, d_min=2, d_max=4, noise_max=0.3,
+                 intercept_sign=0):
+    """Well-conditioned regression data made by the grader; INTERCEPT_SIGN -1 or 1: the
+    true intercept has that sign, at least 0.3 away from 0, on every seed."""
     n = randint(rng, n_min, n_max)
     d = randint(rng, d_min, d_max)
     X = torch.randn(n, d, generator=rng)
     theta = torch.randn(d, generator=rng)
     theta0 = torch.randn((), generator=rng)
+    if intercept_sign:
+        theta0 = intercept_sign * (theta0.abs() + 0.3)
     noise = uniform(rng, 0.05, noise_max)
     y = X @ theta + theta0 + noise * torch.randn(n, generator=rng)
     return X, y
@@ -435,12 +439,13 @@ def test_fit_does_not_modify_inputs(student, rng):
 _SGD = "sgd_linear_regression"
 
 
-def _sgd_case(rng, noise_max=0.3, left=None):
+def _sgd_case(rng, noise_max=0.3, left=None, intercept_sign=0):
     """Data and a batch size; LEFT rows in the last, smaller mini-batch (n % batch_size):
     none, a single one (where an off-by-one in the batching shows), or by default some
-    number from 2 up."""
+    number from 2 up. INTERCEPT_SIGN: see _grader_data."""
     if left is None:
-        X, y = _grader_data(rng, n_min=90, n_max=200, noise_max=noise_max)
+        X, y = _grader_data(rng, n_min=90, n_max=200, noise_max=noise_max,
+                            intercept_sign=intercept_sign)
         while True:
             bs = randint(rng, 8, 32)
             if len(X) % bs > 1:
@@ -541,8 +546,9 @@ def test_sgd_full_batch_is_gradient_descent(student, rng, extra):
 @requires(r"start from all-zero `theta`", r"backpropagate and update both parameters in place")
 @problem("sgd_linear_regression")
 def test_sgd_reaches_least_squares(student, rng):
-    # little noise, so that SGD's own jitter around the minimum stays well inside tolerance
-    X, y, bs = _sgd_case(rng, noise_max=0.1)
+    # little noise, so that SGD's own jitter around the minimum stays well inside tolerance;
+    # a negative intercept on every seed, so that a sign lost on theta0 (abs) always shows
+    X, y, bs = _sgd_case(rng, noise_max=0.1, intercept_sign=-1)
     theta, theta0, _ = _unpack_fit(
         student.sgd_linear_regression(X, y, lr=0.05, n_epochs=30, batch_size=bs,
                                       seed=randint(rng, 0, 10_000)), _SGD, X.shape[1])

@@ -9,14 +9,20 @@ so `input()` in student code cannot eat a request. Heavy libraries are imported
 before the first request, so a pre-started worker hides their import time.
 
 Messages (host -> worker):
-  {"op": "run", "cells": [{"label": str, "source": str}, ...]}
+  {"op": "run", "cells": [{"label": str, "source": str}, ...], "cpu_seconds": float,
+   "cell_cpu_seconds": float}
       replies {"event": "cell_start", "index": i} before each cell and
-      {"event": "cell_end", "index": i, "ok": bool, "error": str, "output": str} after it,
-      then {"event": "run_done"}.
+      {"event": "cell_end", "index": i, "ok": bool, "error": str, "output": str,
+       "cpu": float} after it, then {"event": "run_done"}. With "cpu_seconds" (optional),
+      once the cells together used that much CPU time (or one cell "cell_cpu_seconds")
+      the worker sends {"event": "over_cpu", "index": i, "cpu": float} and exits (cpu.py).
   {"op": "call", "id": int, "name": str, "args": [...], "kwargs": {...},
-   "lend": {"names": [str, ...], "watch": [str, ...]}}   (lend: optional)
+   "lend": {"names": [str, ...], "watch": [str, ...]}, "cpu_seconds": float}  (both optional)
       replies {"event": "call_done", "id": int, "ok": bool, "value", "args", "kwargs",
-               "output", "error", "traceback", "helpers": [str, ...], "own": [str, ...]}.
+               "output", "error", "traceback", "helpers": [str, ...], "own": [str, ...],
+               "cpu": float},
+      or {"event": "over_cpu", "id": int, "cpu": float} when the call used more than
+      "cpu_seconds" of CPU time (the worker then exits).
       With `lend`, the call runs with the notebook's functions NAMES replaced by stubs
       (stubs.py) that the host serves with the reference versions, run outside this
       process ("helper" events during the call); the student's own WATCH functions are
@@ -38,6 +44,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stubs  # noqa: E402
+from cpu import CpuBudget  # noqa: E402
 from protocol import (  # noqa: E402
     ProtocolError,
     RemoteFunction,
@@ -166,19 +173,27 @@ class Worker:
         except Exception:
             pass
 
-    def run(self, cells: list) -> None:
+    def run(self, cells: list, budget: float | None = None, cell_budget: float | None = None
+            ) -> None:
+        used = 0.0  # CPU seconds of the cells so far, against BUDGET
         for index, cell in enumerate(cells):
             send({"event": "cell_start", "index": index})
             buffer = self.capture()
+            left = None if budget is None else max(budget - used, 0.001)
+            spent = CpuBudget(min(x for x in (left, cell_budget, math.inf) if x is not None),
+                              _report_over("index", index))
             try:
-                result = self.shell.run_cell(str(cell["source"]), store_history=False)
+                with spent:
+                    result = self.shell.run_cell(str(cell["source"]), store_history=False)
                 error = result.error_before_exec or result.error_in_exec
             except BaseException as exc:  # SystemExit, KeyboardInterrupt raised past IPython
                 error = exc
             finally:
                 self.release()
+            used += spent.used
             send({"event": "cell_end", "index": index, "ok": error is None,
-                  "error": "" if error is None else _one_line(error), "output": buffer.text()})
+                  "error": "" if error is None else _one_line(error), "output": buffer.text(),
+                  "cpu": round(spent.used, 4)})
         send({"event": "run_done"})
 
     def resolve(self, value):
@@ -215,10 +230,12 @@ class Worker:
                               [str(n) for n in lend.get("watch", ())],
                               stubs.Transport(send, self.reader.readline), used, own) \
             if lend else {}
+        spent = CpuBudget(_budget(request), _report_over("id", request.get("id")))
         buffer = self.capture()
         try:
             try:
-                value = function(*args, **kwargs)
+                with spent:
+                    value = function(*args, **kwargs)
             finally:
                 stubs.give_back(self.shell.user_ns, replaced)
             reply["helpers"], reply["own"] = sorted(used), sorted(own)
@@ -243,7 +260,22 @@ class Worker:
         finally:
             self.release()
         reply["output"] = buffer.text()
+        reply["cpu"] = round(spent.used, 4)
         send(reply)
+
+
+def _budget(request: dict, key: str = "cpu_seconds") -> float | None:
+    """The CPU seconds a request allows (None: no budget; the host's wall clock only)."""
+    seconds = request.get(key)
+    return float(seconds) if type(seconds) in (int, float) and seconds > 0 else None
+
+
+def _report_over(key: str, value) -> object:
+    """What the CPU timer does when a cell or call overruns: tell the host, which kills
+    this worker (cpu.py exits it anyway)."""
+    def over(used: float) -> None:
+        send({"event": "over_cpu", key: value, "cpu": round(used, 4)})
+    return over
 
 
 def _unresolve(value, raw):
@@ -282,7 +314,8 @@ def serve(requests_fd: int, replies_fd: int, limits: dict, reap: bool) -> None:
         try:
             request = json.loads(line)
             if request.get("op") == "run":
-                worker.run(request["cells"])
+                worker.run(request["cells"], _budget(request),
+                           _budget(request, "cell_cpu_seconds"))
             elif request.get("op") == "call":
                 worker.call(request)
             else:

@@ -5,80 +5,83 @@ into submitted/<student>/<assignment>/. Its format is nbgrader's `Exchange.times
 (default `%Y-%m-%d %H:%M:%S.%f %Z`, in `Exchange.timezone`, default UTC), e.g.
 `2025-03-14 22:01:05.123456 UTC`; ISO 8601 (`2025-03-14T23:01:05+01:00`) is read too.
 The file sits in a student's folder and its content came from the student's machine,
-so it is read as untrusted input: the link itself is never followed, only a regular
-file is read, at most 256 bytes. A time without a zone is UTC, as nbgrader reads it;
-a zone name that does not exist (such as `CEST`, which nbgrader writes in a Central
-European summer but is no zone) makes the time unknown rather than a guess.
+so it is read as every student byte is (pipeline/safe_read.py): no link followed, in
+the student's and assignment's folders either, only a regular file, at most 256 bytes.
+A time without a zone is not an instant: it is kept as a clock reading
+(`Unknown.NO_ZONE`), for the course's policy to settle (late_work.py; nbgrader itself
+would read it as UTC). A zone name that does not exist (such as `CEST`, which nbgrader
+writes in a Central European summer but is no zone) makes the time unreadable rather
+than a guess.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from autograder.pipeline.safe_read import Refused, read_student_file
+
 TIMESTAMP_FILE = "timestamp.txt"
 MAX_BYTES = 256  # nbgrader writes about 30
+
+
+class Unknown(StrEnum):
+    """Why a submission's time is not known; the names of course.yml's `timestamps`."""
+
+    MISSING = "missing"  # no timestamp.txt (or no known submission folder)
+    UNREADABLE = "unreadable"  # not a time, an unknown zone, a link, too long, ...
+    NO_ZONE = "no_zone"  # a time without its zone: a clock reading, not an instant
 
 
 @dataclass(frozen=True)
 class SubmissionTime:
     at: datetime | None  # with its zone; None: not known (then `problem` says why)
     problem: str = ""
-    note: str = ""  # how a readable time was read, when that is worth knowing
+    unknown: Unknown | None = None
+    clock: datetime | None = None  # NO_ZONE: the time as written, without zone
 
 
 def read_submission_time(folder: Path) -> SubmissionTime:
-    """FOLDER/timestamp.txt, read without following links and bounded."""
+    """FOLDER/timestamp.txt, read as a student's file (pipeline/safe_read.py): no link
+    followed, a regular file only, bounded."""
     where = folder / TIMESTAMP_FILE
     try:
-        directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        data = read_student_file(where, limit=MAX_BYTES)
+    except Refused as exc:  # its first clause says what the entry is
+        return SubmissionTime(None, f"{where} was not read: {str(exc).split(';')[0]}; a link "
+                                    "is never followed, only a regular file is read",
+                              Unknown.UNREADABLE)
     except OSError as exc:
-        return SubmissionTime(None, f"cannot open the submission folder {folder}: "
-                                    f"{exc.strerror}")
+        return SubmissionTime(None, f"{where} cannot be read ({exc.strerror or exc})",
+                              Unknown.UNREADABLE)
+    if data is None:
+        if folder.is_dir():
+            return SubmissionTime(None, f"no {TIMESTAMP_FILE} in {folder}", Unknown.MISSING)
+        return SubmissionTime(None, f"cannot open the submission folder {folder}: no such "
+                                    "folder", Unknown.MISSING)
     try:
-        # O_NOFOLLOW: a link is refused, not followed; O_NONBLOCK: a FIFO cannot hang us.
-        fd = os.open(TIMESTAMP_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK,
-                     dir_fd=directory)
-    except FileNotFoundError:
-        return SubmissionTime(None, f"no {TIMESTAMP_FILE} in {folder}")
-    except OSError as exc:
-        return SubmissionTime(None, f"{where} cannot be read ({exc.strerror}); a link is "
-                                    "never followed")
-    finally:
-        os.close(directory)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return SubmissionTime(None, f"{where} is not a regular file")
-        data = os.read(fd, MAX_BYTES + 1)
-    except OSError as exc:
-        return SubmissionTime(None, f"{where} cannot be read ({exc.strerror})")
-    finally:
-        os.close(fd)
-    if len(data) > MAX_BYTES:
-        return SubmissionTime(None, f"{where} is longer than {MAX_BYTES} bytes: not a time")
-    try:
-        text = data.decode("utf-8")
-        at, note = parse_timestamp(text)
+        at = parse_timestamp(data.decode("utf-8"))
     except ValueError as exc:
-        return SubmissionTime(None, f"{where}: {exc}")
-    return SubmissionTime(at, note=note)
+        return SubmissionTime(None, f"{where}: {exc}", Unknown.UNREADABLE)
+    if at.tzinfo is None:
+        return SubmissionTime(None, f"{where}: {at.isoformat(sep=' ')} has no time zone",
+                              Unknown.NO_ZONE, clock=at)
+    return SubmissionTime(at)
 
 
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
 
 
-def parse_timestamp(text: str) -> tuple[datetime, str]:
-    """The time TEXT says, with its zone, and a note on how it was read.
+def parse_timestamp(text: str) -> datetime:
+    """The time TEXT says, with its zone as a fixed offset; naive if TEXT gives no zone.
     Raises ValueError saying what is wrong."""
     text = text.strip()
     if not text:
         raise ValueError("empty: no time")
-    note = ""
     try:
         at = datetime.fromisoformat(text)  # ISO 8601, with or without a zone
     except ValueError:
@@ -93,12 +96,17 @@ def parse_timestamp(text: str) -> tuple[datetime, str]:
                              "UTC") from None
         at = _in_zone(naive, parts[2])
     if at.tzinfo is None or at.utcoffset() is None:
-        at, note = at.replace(tzinfo=UTC), "its time has no zone: read as UTC, as nbgrader does"
-    # As a fixed offset: the same instant and clock reading, without the quirks of a named
-    # zone's repeated hour (Python never finds such a time equal to one in another zone).
+        return at.replace(tzinfo=None)
+    return fixed_offset(at)
+
+
+def fixed_offset(at: datetime) -> datetime:
+    """AT as a fixed offset: the same instant and clock reading, without the quirks of a
+    named zone's repeated hour (Python never finds such a time equal to one in another
+    zone)."""
     offset = at.utcoffset()
     assert offset is not None
-    return at.astimezone(timezone(offset)), note
+    return at.astimezone(timezone(offset))
 
 
 def _in_zone(naive: datetime, zone: str) -> datetime:
