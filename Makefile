@@ -3,6 +3,14 @@
 # make lock   re-resolve the dependencies: rewrite constraints.txt (the lock file) and
 #             requirements-student.txt (a student's pins, from requirements-student.in)
 VENV ?= .venv
+# The interpreter the virtualenv is made with: any Python >= 3.11.0 (README), e.g.
+# `make setup PYTHON=/usr/bin/python3.11` for Debian's or Ubuntu's own.
+PYTHON ?= python3
+# The lowest Python the lock files must install on (requires-python in pyproject.toml):
+# Ubuntu 22.04's python3.11 package, the one Gradescope's default image gets.
+PYTHON_FLOOR := 3.11.0
+# where `make lock` finds torch's CPU build (empty: only pip's configured indexes/find-links)
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 PY := $(VENV)/bin/python
 BIN := $(abspath $(VENV)/bin)
 export PATH := $(BIN):$(PATH)
@@ -15,39 +23,55 @@ setup: $(VENV)/.installed sandbox
 # tools, at the versions pinned in constraints.txt. (A student's setup: see README.)
 EXTRAS ?= instructor,cluster,dev
 $(VENV)/.installed: constraints.txt pyproject.toml
-	python3 -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e ".[$(EXTRAS)]"
 	touch $@
 
-# Re-resolve every dependency in a fresh virtualenv (newest versions pyproject.toml allows)
-# and freeze it into constraints.txt, then pin a student's packages (requirements-student.in)
-# at those versions into requirements-student.txt; review the diff, then run `make test`.
+# Re-resolve every dependency (newest versions pyproject.toml allows) for Python
+# $(PYTHON_FLOOR), the lowest supported, so that every later 3.11+ can install the result
+# too: pip's resolver with --python-version (wheels only, torch's CPU build), nothing
+# installed. It writes constraints.txt (the lock file), then pins a student's packages
+# (requirements-student.in) at those versions into requirements-student.txt; review the
+# diff, then run `make test`.
 LOCK_VENV := build/lock-venv
+LOCK_PIP = $(LOCK_VENV)/bin/pip install -q --dry-run --ignore-installed --only-binary=:all: \
+  --python-version $(PYTHON_FLOOR) $(if $(TORCH_CPU_INDEX),--extra-index-url $(TORCH_CPU_INDEX))
 lock:
 	rm -rf $(LOCK_VENV)
-	python3 -m venv $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/pip install -q --upgrade pip
-	$(LOCK_VENV)/bin/pip install -q -e ".[instructor,cluster,dev]"
-	{ sed -n '/^#/p' constraints.txt; $(LOCK_VENV)/bin/pip freeze --exclude-editable \
-	  | sed -E 's/^(torch|torchvision|torchaudio)==([^+]*)\+cpu$$/\1==\2/'; } > constraints.txt.new
+	$(LOCK_VENV)/bin/python -c "$$PROJECT_REQUIREMENTS" instructor,cluster,dev > $(LOCK_VENV)/all.in
+	$(LOCK_PIP) --report $(LOCK_VENV)/all.json -r $(LOCK_VENV)/all.in
+	{ sed -n '/^#/p' constraints.txt; $(LOCK_VENV)/bin/python -c "$$PINS" \
+	  $(LOCK_VENV)/all.json; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
-	$(LOCK_VENV)/bin/pip install -q --dry-run --ignore-installed --report $(LOCK_VENV)/student.json \
-	  -c constraints.txt -r requirements-student.in
-	{ sed -n '/^#/p' requirements-student.txt; $(LOCK_VENV)/bin/python -c "$$STUDENT_PINS" \
+	$(LOCK_PIP) --report $(LOCK_VENV)/student.json -c constraints.txt -r requirements-student.in
+	{ sed -n '/^#/p' requirements-student.txt; $(LOCK_VENV)/bin/python -c "$$PINS" \
 	  $(LOCK_VENV)/student.json; } > requirements-student.txt.new
 	mv requirements-student.txt.new requirements-student.txt
 	rm -rf $(LOCK_VENV)
 
-# requirements-student.txt: every package a student's install brings, at constraints.txt's versions
-define STUDENT_PINS
+# The dependencies pyproject.toml lists, with the extras named in argv[1]
+define PROJECT_REQUIREMENTS
+import sys, tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+extras = project["optional-dependencies"]
+for requirement in project["dependencies"] + [r for e in sys.argv[1].split(",") for r in extras[e]]:
+    print(requirement)
+endef
+export PROJECT_REQUIREMENTS
+
+# Every package of a pip --report (argv[1]), pinned, without torch's +cpu label: the CPU
+# build is chosen by where pip looks (PyTorch's CPU index), not by the pin
+define PINS
 import json, re, sys
 found = json.load(open(sys.argv[1]))["install"]
 pins = [(i["metadata"]["name"], i["metadata"]["version"]) for i in found]
 for name, version in sorted(pins, key=lambda pin: pin[0].lower()):
     print(f"{name}=={re.sub(r'[+]cpu$$', '', version)}")
 endef
-export STUDENT_PINS
+export PINS
 
 # bubblewrap is the sandbox; install it when we can (root on Debian/Ubuntu).
 sandbox:

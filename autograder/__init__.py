@@ -23,6 +23,7 @@ from autograder.errors import (  # noqa: E402
     ConfigError,
     CourseKitError,
     NotebookError,
+    SandboxFailed,
     SandboxUnavailable,
     StudentCodeError,
     StudentError,
@@ -58,6 +59,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "load_course", "generate", "validate", "autograde", "audit",
-    "CourseKitError", "ConfigError", "NotebookError", "SandboxUnavailable", "ValidationFailed",
+    "CourseKitError", "ConfigError", "NotebookError", "SandboxFailed", "SandboxUnavailable",
+    "ValidationFailed",
     "StudentCodeError", "StudentError", "CallTimeout", "WorkerCrashed",
 ]

@@ -188,7 +188,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(console_report(result, written))
         return 0 if result.ok else 1
     if args.command == "export":
-        from autograder.integrations.gradescope import export_gradescope
+        from autograder.integrations.gradescope_export import export_gradescope
 
         path = export_gradescope(course, args.assignment, args.out, args.unsafe_no_sandbox)
         print(f"wrote {path}: upload it as the autograder of {args.assignment!r} on Gradescope")

@@ -4,7 +4,8 @@
     ├── ConfigError                course.yml is missing or wrong
     ├── NotebookError              a source or release notebook is unusable
     ├── GraderError                the hidden graders cannot run (collection error, missing marker)
-    ├── SandboxUnavailable         bubblewrap is missing and the weak mode was not accepted
+    ├── SandboxUnavailable         no sandbox can run here, and the weak mode was not accepted
+    ├── SandboxFailed              the sandbox (bubblewrap, zygote, worker) could not start
     ├── ValidationFailed           `course validate` found problems
     ├── ResultsUnreadable          a results.json cannot be read back (results.read_results)
     ├── SimilarityTimeout          the similarity pass ran past its time budget
@@ -18,7 +19,9 @@ Expected while grading, and never a failure of the batch: StudentCodeError and i
 children fail a test; Refused makes a notebook count zero with its reason; an unreadable
 results.json is graded again; SimilarityTimeout leaves the summary without its
 similarity section. Everything else means the kit itself (or its configuration) is
-wrong, and the command says so and exits non-zero.
+wrong, and the command says so and exits non-zero. SandboxFailed in particular stops the
+run (no row, no zero): a student's code cannot cause it, since a worker says it is ready
+before any of that code runs.
 """
 
 from __future__ import annotations
@@ -41,7 +44,13 @@ class GraderError(CourseKitError):
 
 
 class SandboxUnavailable(CourseKitError):
-    """bubblewrap cannot be used and the instructor did not accept the weak mode."""
+    """No sandbox can run here and the instructor did not accept the weak mode."""
+
+
+class SandboxFailed(CourseKitError):
+    """The sandbox was chosen but could not start (bubblewrap refused, the zygote or a
+    worker died before it was ready): the grading system failed, not the student's code.
+    The message holds the diagnosis, including what the sandbox printed."""
 
 
 class ValidationFailed(CourseKitError):

@@ -32,7 +32,7 @@ from tqdm import tqdm
 from autograder.batch.local_runner import in_grading_process, in_grading_processes
 from autograder.config import Course
 from autograder.results import CellOutcome, TestResult
-from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
+from autograder.sandbox.backends import Unsandboxed, choose_sandbox
 from autograder.sandbox.zygote_client import ZygoteServer
 
 Plain = Any  # numbers, strings, None, lists and dicts of them; tensors as {"tensor": [...]}
@@ -110,9 +110,9 @@ def grade_variants(course: Course, variants: list[Variant], *, workers: int = 2,
                    unsafe_no_sandbox: bool = False, progress: bool = True,
                    desc: str = "auditing") -> Iterator[VariantResult]:
     """Each variant's result, in order of completion, with a progress bar on stderr."""
-    unsafe = isinstance(choose_sandbox(allow_unsandboxed=unsafe_no_sandbox), Unsandboxed)
-    zygote = None if unsafe or not variants else \
-        ZygoteServer(Bubblewrap(), course.limits).start()
+    sandbox = choose_sandbox(allow_unsandboxed=unsafe_no_sandbox)
+    unsafe = isinstance(sandbox, Unsandboxed)
+    zygote = None if unsafe or not variants else ZygoteServer(sandbox, course.limits).start()
     address = zygote.address if zygote else None
     bar = tqdm(total=len(variants), desc=desc, unit="notebook", disable=not progress,
                file=sys.stderr, dynamic_ncols=True)

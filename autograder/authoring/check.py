@@ -1,22 +1,23 @@
 """`course check NOTEBOOK`: a student's local run of the visible tests (no hidden graders).
 
-The check itself is student_check.py, the single file shipped with the release, so
-that `course check` and `python check.py` say the same. Inside a course directory it
-first restores the notebook against its release notebook, as grading will (undoing
-edits to read-only cells, finding cells that lost their grading marks), and says what
-it changed. Student code runs in a local Jupyter kernel, not in the sandbox: this is
-for one's own notebook (SECURITY.md).
+The check itself is student_check.py, which `course generate` ships as check.py, so
+that `course check` and `python check.py` say the same. Inside a course directory the
+original is the course's release notebook of that name (check.py carries its own copy);
+the notebook is read as grading reads a submission (bounded, links refused). Student
+code runs in a local Jupyter kernel, not in the sandbox: this is for one's own notebook
+(SECURITY.md).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from autograder.authoring.student_check import report, run
+from autograder.authoring.bundle import original_cells
+from autograder.authoring.student_check import check_notebook as check_loaded
+from autograder.authoring.student_check import originals_for
 from autograder.errors import CourseKitError
-from autograder.notebook_cells import read
 from autograder.pipeline.load import load_submission
-from autograder.pipeline.restore import restore
 
 
 def check_notebook(path: Path, course_root: Path) -> int:
@@ -24,15 +25,10 @@ def check_notebook(path: Path, course_root: Path) -> int:
     if loaded.notebook is None:
         print(f"cannot check: {loaded.reason}")
         return 1
-    notebook = loaded.notebook
     reference = _release_of(course_root, path)
-    if reference is not None:  # undo edits to read-only cells, as grading will
-        notebook, changes = restore(notebook, read(reference))
-        for change in changes:
-            print(f"note: {change.cell or 'notebook'}: {change.detail}")
-    result = report(run(notebook))
-    print("\n".join(result.lines))
-    return 1 if result.failed else 0
+    originals = (original_cells(json.loads(reference.read_text(encoding="utf-8")))
+                 if reference is not None else originals_for(loaded.notebook, path.name))
+    return check_loaded(loaded.notebook, originals=originals)
 
 
 def _release_of(course_root: Path, path: Path) -> Path | None:
@@ -49,3 +45,4 @@ def _release_of(course_root: Path, path: Path) -> Path | None:
             if nb.file == path.name and candidate.is_file():
                 return candidate
     return None
+

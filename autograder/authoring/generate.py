@@ -18,12 +18,12 @@ from jupyter_client import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from autograder.authoring.bundle import build_check
 from autograder.config import Course
 from autograder.environment import changed_environment, path_with_python
 from autograder.errors import NotebookError
 
 SOLUTION_TIMEOUT = 600  # per cell, seconds
-STUDENT_CHECK = Path(__file__).with_name("student_check.py")
 CHECK_NAME = "check.py"  # its name in release/<assignment>/
 
 
@@ -52,8 +52,9 @@ def build_release(course: Course, assignment: str, dest: Path) -> list[Path]:
             target = dest / nb.file
             shutil.copyfile(root / "release" / assignment / nb.file, target)
             written.append(target)
-        # The student's check (`python check.py NOTEBOOK`) ships beside the notebooks.
-        shutil.copyfile(STUDENT_CHECK, dest / CHECK_NAME)
+        # The student's check (`python check.py NOTEBOOK`) ships beside the notebooks, with
+        # the kit modules it needs and the original notebooks embedded (bundle.py).
+        (dest / CHECK_NAME).write_text(build_check(written), encoding="utf-8")
         written.append(dest / CHECK_NAME)
         return written
 

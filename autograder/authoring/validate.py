@@ -113,6 +113,28 @@ def check_release(course: Course, a: Assignment) -> list[str]:
         if not check.is_file() or not filecmp.cmp(check, fresh / CHECK_NAME, shallow=False):
             problems.append(f"release/{a.name}/{CHECK_NAME} (the students' check) is missing "
                             "or stale; run `course generate`")
+        if check.is_file():
+            problems += check_py_leaks(course, a, check)
+    return problems
+
+
+def check_py_leaks(course: Course, a: Assignment, check: Path) -> list[str]:
+    """Solution text in the students' check.py, which embeds the release notebooks."""
+    from autograder.authoring.bundle import embedded_originals
+
+    text = check.read_text(encoding="utf-8")
+    embedded = "\n".join(str(c.get("source", "")) for cells in embedded_originals(text).values()
+                         for c in cells)
+    public = "\n".join(str(c.source) for nb in a.notebooks if (check.parent / nb.file).is_file()
+                       for c in read(check.parent / nb.file).cells)
+    problems = []
+    for nb in a.notebooks:  # a line the release notebooks show (a demo's) is no secret
+        for cell in read(course.source_notebook(a.name, nb.file)).cells:
+            leaked = [line for line in _solution_lines(cell) if line not in public
+                      and (line in embedded or line in text)]
+            if is_solution(cell) and leaked:
+                problems.append(f"release/{a.name}/{check.name}: carries solution text of "
+                                f"{grade_id(cell)!r}: {leaked[0]!r}")
     return problems
 
 

@@ -56,11 +56,15 @@ def _pool(course: Course, unsafe: bool) -> tuple[WorkerPool, str]:
     key = (str(course.root), unsafe)
     if key not in _pools:
         from autograder.batch.grading_process import start_grading_pool
-        from autograder.sandbox.backends import Unsandboxed, choose_sandbox
+        from autograder.sandbox.backends import Container, Unsandboxed, choose_sandbox
+        from autograder.sandbox.container import secret_paths, shield
 
         # UNSAFE is the client's --unsafe-no-sandbox: the weak mode where this machine has
-        # no bubblewrap, and only then.
-        weak = isinstance(choose_sandbox(allow_unsandboxed=unsafe), Unsandboxed)
+        # no sandbox, and only then.
+        chosen = choose_sandbox(allow_unsandboxed=unsafe)
+        weak = isinstance(chosen, Unsandboxed)
+        if isinstance(chosen, Container):
+            shield(secret_paths(course))
         pool, sandbox = start_grading_pool(course, weak)  # as `--workers N` does
         _pools[key] = (pool, sandbox.name)
     return _pools[key]

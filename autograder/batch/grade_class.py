@@ -36,7 +36,8 @@ from autograder.pipeline.score import ManualKey, apply_manual_scores, recorded_m
 from autograder.reports.class_reports import write_class_reports
 from autograder.reports.submission import refresh_late_work, write_submission_reports
 from autograder.results import ManualScore, SubmissionResult
-from autograder.sandbox.backends import Bubblewrap, Unsandboxed, choose_sandbox
+from autograder.sandbox.backends import Container, Unsandboxed, choose_sandbox
+from autograder.sandbox.container import secret_paths, shield
 from autograder.sandbox.pool import WorkerPool
 from autograder.sandbox.zygote_client import ZygoteServer
 
@@ -77,11 +78,16 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
 
         raise CourseKitError(f"{submitted}: no such directory of submissions "
                              "(expected <student>/<assignment>/<notebook>.ipynb)")
+    sandbox = None
     if dask_scheduler or pool is not None:  # student code runs on Dask workers, or in POOL
         unsafe = unsafe_no_sandbox
     else:
-        unsafe = isinstance(choose_sandbox(allow_unsandboxed=unsafe_no_sandbox), Unsandboxed)
+        sandbox = choose_sandbox(allow_unsandboxed=unsafe_no_sandbox)
+        unsafe = isinstance(sandbox, Unsandboxed)
     out.mkdir(parents=True, exist_ok=True)
+    if isinstance(sandbox, Container):  # student code sees this filesystem: hide secrets
+        for path in shield(secret_paths(course, submitted, out)):
+            print(f"container mode: {path} is now readable by its owner alone", file=sys.stderr)
     for litter in out.rglob(".*.tmp"):  # half-written by a run that was killed
         litter.unlink(missing_ok=True)
     jobs = [with_refusals(course, job, refused[job.student])
@@ -94,7 +100,7 @@ def autograde(course: Course, submitted: Path, out: Path, *, workers: int = 1,
     # The zygote imports torch and fastai in its sandbox (seconds) while everything else
     # starts: first, and once for all grading processes.
     local = todo and not unsafe and not dask_scheduler and pool is None
-    zygote = ZygoteServer(Bubblewrap(), course.limits).start() if local else None
+    zygote = ZygoteServer(sandbox, course.limits).start() if local and sandbox else None
     run_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress,
                file=sys.stderr, dynamic_ncols=True)

@@ -22,8 +22,9 @@ import datetime
 from pathlib import Path
 from typing import Any
 
+from autograder.cell_names import cell_labels
 from autograder.config import Course
-from autograder.notebook_cells import grade_id, read
+from autograder.notebook_cells import read
 from autograder.pipeline.load import load_submission
 from autograder.pipeline.restore import restore
 from autograder.reports.files import write_atomic
@@ -73,10 +74,10 @@ def autograded_notebook(course: Course, assignment: str, submitted: Path,
                                                                        result.notebook)))
     outcomes = {c.label: c for c in result.cells}
     count = 0
-    for number, cell in enumerate(notebook.cells, start=1):
+    for cell, label in zip(notebook.cells, cell_labels(notebook.cells), strict=True):
         if cell.cell_type != "code":
             continue
-        outcome = outcomes.get(grade_id(cell) or f"cell {number}")  # execute.py's labels
+        outcome = outcomes.get(label)  # execute.py's labels
         if outcome is None:
             continue
         cell.outputs = cell_outputs(outcome)

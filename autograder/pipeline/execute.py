@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from autograder.cell_names import cell_labels
 from autograder.config import Limits
 from autograder.errors import CallTimeout, WorkerCrashed
-from autograder.notebook_cells import grade_id, is_demo
+from autograder.notebook_cells import is_demo
 from autograder.pipeline.budgets import RETRY_FACTOR, Budgets
 from autograder.results import CellOutcome, CellStatus
 from autograder.sandbox.channel import CallReply, WallTimeout, WorkerChannel
@@ -187,10 +188,9 @@ def execute(notebook: nbformat.NotebookNode, pool: WorkerPool, limits: Limits,
     """Execute NOTEBOOK's code cells (demo cells skipped) within BUDGETS (None: course.yml's
     seconds, in CPU time)."""
     sources, labels, skipped = [], [], []
-    for number, cell in enumerate(notebook.cells, start=1):
+    for cell, label in zip(notebook.cells, cell_labels(notebook.cells), strict=True):
         if cell.cell_type != "code":
             continue
-        label = grade_id(cell) or f"cell {number}"
         if is_demo(cell):
             skipped.append(CellOutcome(label, CellStatus.SKIPPED,
                                        "demo cell: not run when grading"))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from autograder.config import Course, Notebook
+from autograder.errors import SandboxFailed
 from autograder.notebook_cells import read
 from autograder.pipeline.answers import written_answers
 from autograder.pipeline.budgets import Budgets
@@ -146,8 +147,8 @@ def grade_notebook(course: Course, assignment: str, spec: Notebook, path: Path,
             course, assignment, spec, execution.call, seed, answers=answers,
             artifacts=result.artifacts)
         result.restarts = execution.restarts
-    except GraderError:
-        raise  # the course is broken, not the submission: stop loudly
+    except (GraderError, SandboxFailed):
+        raise  # the course or the sandbox is broken, not the submission: stop loudly
     except Exception as exc:  # a kit bug met by this notebook: record it, keep the batch going
         result.status = NotebookStatus.ERROR
         result.reason = f"internal error while grading: {type(exc).__name__}: {exc}\n" + \

@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from autograder.config import Course
 from autograder.lateness.late_work import LateStatus, LateWork, late_work_of
+from autograder.reports.feedback_view import figure_caption, notebook_view
 from autograder.reports.files import templates, write_atomic
 from autograder.results import SubmissionResult, results_json
 
@@ -25,8 +26,9 @@ def render_feedback(result: SubmissionResult, late: LateWork | None = None, *,
                     whole: SubmissionResult | None = None) -> str:
     """RESULT's feedback page; WHOLE: the assignment's result when RESULT holds one of
     its notebooks (course feedback), for the late work, which is the assignment's."""
+    views = {nb.notebook: notebook_view(nb) for nb in result.notebooks}
     return templates.get_template("feedback.html").render(
-        r=result, figures=feedback_figures(result),
+        r=result, views=views, figures=feedback_figures(result),
         late_block=late_work_block(whole or result, late))
 
 
@@ -69,11 +71,7 @@ def feedback_figures(result: SubmissionResult) -> dict[str, list[dict[str, str]]
             # matplotlib only when there is something to draw
             from autograder.reports.figures import fit_figure
 
-            passed = {t.name: t.passed for t in nb.tests}.get(art.get("test"))
-            caption = (f"{art['problem']}: your fit (blue) against the data and the "
-                       "least-squares fit (green, dashed), on the grader's data"
-                       + ("" if passed is None else " (this check passed)" if passed
-                          else " (this check failed)"))
+            caption = figure_caption(nb, art["problem"])
             try:
                 src = fit_figure(art["data"], art["problem"], art.get("labels"))
             except Exception as exc:  # a plot is secondary: the page and the grade go on

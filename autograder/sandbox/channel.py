@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import Limits
-from autograder.errors import CallTimeout, StudentError, WorkerCrashed
+from autograder.errors import CallTimeout, SandboxFailed, StudentError, WorkerCrashed
 from autograder.sandbox.backends import WORKER_DIR, Sandbox
 from autograder.sandbox.inside.protocol import ProtocolError, decode, encode, loads
 
@@ -132,17 +132,29 @@ class WorkerChannel:
         return message
 
     def wait_ready(self) -> None:
+        """Wait for the worker's "ready", which it sends before any student code runs: a
+        worker that does not get there is the sandbox failing (SandboxFailed), not the
+        student's code, and stops the run instead of costing a notebook its points."""
         if self._ready:
             return
         try:
             message = self._receive(self.clock() + STARTUP_SECONDS)
         except TimeoutError:
             self.kill()
-            raise WorkerCrashed("the sandboxed worker did not start in time") from None
+            raise SandboxFailed(f"the sandboxed worker did not start within {STARTUP_SECONDS} s"
+                                f"{self._startup_output()}") from None
+        except (WorkerCrashed, ProtocolError) as exc:
+            self.kill()
+            raise SandboxFailed(f"the sandboxed worker failed to start: {exc}"
+                                f"{self._startup_output()}") from None
         if message.get("event") != "ready":
             self.kill()
-            raise WorkerCrashed(f"the sandboxed worker failed to start: {message}")
+            raise SandboxFailed(f"the sandboxed worker failed to start: {message}")
         self._ready = True
+
+    def _startup_output(self) -> str:
+        """What the worker printed outside the protocol, for the instructor."""
+        return ""
 
     # ------------------------------------------------------------------ operations
     def run_cells(self, sources: list[str], cell_seconds: float, total_seconds: float,
@@ -328,6 +340,12 @@ class SandboxedWorker(WorkerChannel):
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def _startup_output(self) -> str:
+        time.sleep(0.1)  # the drain thread reads what is left in the pipe
+        said = b"".join(self.stray_output).decode("utf-8", "replace").strip()
+        return f"; command {self.sandbox.command(['worker.py'], Path('HOME'))[:4]}...; " \
+            f"it printed:\n{said or '(nothing)'}"
 
     def _drain_stdout(self) -> None:
         # Output that bypasses Python's sys.stdout (C code, subprocesses): keep a little.

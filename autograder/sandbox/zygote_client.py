@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import Limits
-from autograder.errors import WorkerCrashed
-from autograder.sandbox.backends import Bubblewrap, Sandbox
+from autograder.errors import SandboxFailed, WorkerCrashed
+from autograder.sandbox.backends import Sandbox
 from autograder.sandbox.channel import (
     STARTUP_SECONDS,
     SandboxedWorker,
@@ -34,7 +34,9 @@ from autograder.sandbox.channel import (
 from autograder.sandbox.pool import WorkerPool
 
 DIR_PREFIX = "course-kit-zygote-"
+HOMES_PREFIX = "course-kit-homes-"
 STALE_SECONDS = 600
+KEPT_OUTPUT = 16 * 1024  # the end of what the zygote printed: the diagnosis if it fails
 
 
 def remove_stale_directories() -> None:
@@ -65,6 +67,8 @@ class ZygoteServer:
         self.address = ""
         self._dir: Path | None = None
         self._lifeline = -1  # our end of the zygote's lifeline pipe
+        self._homes: Path | None = None  # container mode: the workers' homes
+        self._output = bytearray()
 
     def start(self) -> ZygoteServer:
         remove_stale_directories()
@@ -83,11 +87,24 @@ class ZygoteServer:
             argv = worker_argv(self.limits, "--listen-fd", str(listener.fileno()),
                                "--lifeline-fd", str(lifeline_r))
             home = self._dir / "home"
+            if self.sandbox.name == "container":
+                # Each worker's home is made here by the zygote, owned by the worker's uid:
+                # the folder is traversable by them, listable by root alone.
+                self._homes = Path(tempfile.mkdtemp(prefix=HOMES_PREFIX))
+                self._homes.chmod(0o711)
+                home = self._homes / "zygote"  # readable: the font cache matplotlib made
+                argv += ["--homes", str(self._homes)]
             home.mkdir()
-            self.process = subprocess.Popen(
-                self.sandbox.command(argv, home), env=self.sandbox.env(home), cwd=home,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                pass_fds=(listener.fileno(), lifeline_r), start_new_session=True)
+            home.chmod(0o755)
+            command = self.sandbox.command(argv, home)
+            try:
+                self.process = subprocess.Popen(
+                    command, env=self.sandbox.env(home), cwd=home,
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                    pass_fds=(listener.fileno(), lifeline_r), start_new_session=True)
+            except OSError as exc:
+                raise SandboxFailed(f"the {self.sandbox.name} sandbox could not be started: "
+                                    f"{command[0]}: {exc}") from None
         finally:
             listener.close()
             os.close(lifeline_r)
@@ -97,8 +114,24 @@ class ZygoteServer:
 
     def _drain(self) -> None:
         assert self.process and self.process.stdout
-        for _ in iter(lambda: self.process.stdout.read1(65536), b""):
-            pass
+        for chunk in iter(lambda: self.process.stdout.read1(65536), b""):
+            self._output += chunk
+            del self._output[:-KEPT_OUTPUT]
+
+    def diagnosis(self) -> str:
+        """Why the zygote is gone, for the instructor: its exit and what it printed."""
+        if self.process is None:
+            return "the zygote was never started"
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        time.sleep(0.1)  # the drain thread reads what is left in the pipe
+        said = self._output.decode("utf-8", "replace").strip() or "(nothing)"
+        state = "is still running" if code is None else f"exited with code {code}"
+        return (f"the {self.sandbox.name} sandbox's zygote {state}; its command was "
+                f"{' '.join(self.sandbox.command(['worker.py'], Path('HOME')))[:300]} ...; "
+                f"it printed:\n{said}")
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -111,6 +144,8 @@ class ZygoteServer:
             self._lifeline = -1
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
+        if self._homes:
+            shutil.rmtree(self._homes, ignore_errors=True)
 
 
 class Zygote:
@@ -138,7 +173,11 @@ class Zygote:
 
     def _connect(self) -> None:
         control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        control.connect(self.address)
+        try:
+            control.connect(self.address)
+        except OSError as exc:
+            control.close()
+            raise WorkerCrashed(f"cannot reach the sandbox's zygote ({exc})") from None
         self._control = control
         if self._reply(STARTUP_SECONDS).get("event") != "ready":
             raise WorkerCrashed("the sandbox's zygote failed to start")
@@ -176,8 +215,16 @@ class Zygote:
             try:
                 return self._fork()
             except (WorkerCrashed, OSError):
-                self._start_own()  # the zygote went away: carry on with one of our own
+                pass
+            self._start_own()  # the zygote went away: carry on with one of our own
+            try:
                 return self._fork()
+            except (WorkerCrashed, OSError) as exc:
+                # Our own, fresh zygote cannot fork either: the sandbox cannot start here.
+                # No student code has run in it, so this fails the run, not a notebook.
+                assert self._own is not None
+                raise SandboxFailed(f"the sandbox could not start a worker ({exc}): "
+                                    f"{self._own.diagnosis()}") from None
 
     def _fork(self) -> ForkedWorker:
         req_r, req_w = os.pipe()
@@ -235,9 +282,10 @@ class ForkedWorker(WorkerChannel):
 
 def worker_pool(sandbox: Sandbox, limits: Limits, make_tensor: Any,
                 zygote_address: str | None = None) -> WorkerPool:
-    """Workers forked from a zygote in bubblewrap (the one at ZYGOTE_ADDRESS, else one of
-    this process's own); without bubblewrap, a process each, one kept warm."""
-    if isinstance(sandbox, Bubblewrap):
+    """Workers forked from a zygote, in bubblewrap or in the container mode (the one at
+    ZYGOTE_ADDRESS, else one of this process's own); in the weak mode, a process each,
+    one kept warm."""
+    if sandbox.zygote:
         zygote = Zygote(zygote_address, sandbox, limits, make_tensor)
         return WorkerPool(zygote.fork, keep_spare=False, on_close=zygote.close)
     return WorkerPool(lambda: SandboxedWorker(sandbox, limits, make_tensor).start())

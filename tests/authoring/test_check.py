@@ -10,7 +10,7 @@ from tests.conftest import ROOT, run_course
 
 RELEASE = ROOT / "release" / "gradient-descent" / "02-seven-steps.ipynb"
 EXAMPLES = ROOT / "examples" / "submitted"
-TODO = "explain_lecture_bug (written answer)"
+TODO = "cell 41 (Problem 8: the lecture's first update) (written answer)"
 
 
 def _answer(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -25,7 +25,7 @@ def test_an_unanswered_written_answer_is_listed():
 
 def test_an_answered_or_deleted_written_answer():
     notebook = nbformat.read(str(RELEASE), as_version=4)
-    _answer(notebook).source = "#### ✎ Your answer to Problem 10\n\nIt shrinks the parameters."
+    _answer(notebook).source = "#### ✎ Your answer to Problem 8\n\nIt shrinks the parameters."
     assert not any(TODO in line for line in report(notebook).lines)
     notebook.cells.remove(_answer(notebook))  # deleted: nothing to answer in, nothing listed
     assert not any(TODO in line for line in report(notebook).lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -115,3 +116,31 @@ def test_generate_reproduces_the_committed_release_and_solutions(course_copy):
     again = _digest(fresh)
     assert run_course("generate", cwd=course_copy).returncode == 0
     assert _digest(fresh) == again  # a second run changes no byte
+
+
+def test_check_py_carries_the_release_and_no_solution(course):
+    """check.py embeds the release notebooks' cells (what students have) and nothing of the
+    solutions; a check.py that carried a solution line would be caught."""
+    from autograder.authoring.bundle import embedded_originals, original_cells
+    from autograder.authoring.validate import check_py_leaks
+
+    a = course.assignment("gradient-descent")
+    check = RELEASE / "check.py"
+    embedded = embedded_originals(check.read_text(encoding="utf-8"))
+    assert embedded == {nb.file: original_cells(json.loads((RELEASE / nb.file).read_text()))
+                        for nb in a.notebooks}
+    assert check_py_leaks(course, a, check) == []
+
+
+def test_a_check_py_that_carries_a_solution_line_is_caught(course, tmp_path):
+    from autograder.authoring.validate import check_py_leaks
+
+    a = course.assignment("gradient-descent")
+    for nb in a.notebooks:
+        shutil.copy(RELEASE / nb.file, tmp_path / nb.file)
+    leaky = (RELEASE / "check.py").read_text(encoding="utf-8") + \
+        "\n# return ((preds - targets) ** 2).mean()\n"
+    (tmp_path / "check.py").write_text(leaky, encoding="utf-8")
+    assert check_py_leaks(course, a, tmp_path / "check.py") == [
+        "release/gradient-descent/check.py: carries solution text of 'mse': "
+        "'return ((preds - targets) ** 2).mean()'"]

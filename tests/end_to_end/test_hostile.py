@@ -274,19 +274,23 @@ def test_tampering_is_recorded_and_undone(batches):
 
 
 def test_without_bubblewrap_grading_is_refused_unless_accepted(tmp_path):
+    """No bwrap, and the container mode ruled out (COURSE_KIT_SANDBOX=bubblewrap, as for
+    a user who is not root): refused, unless the weak mode is accepted."""
     submitted = tmp_path / "submitted"
     shutil.copytree(ROOT / "examples" / "submitted" / "ada", submitted / "ada")
     env_path = str(Path(os.sys.executable).parent)  # the venv only: no /usr/bin/bwrap
     refused = subprocess.run([str(Path(env_path) / "course"), "autograde", str(submitted),
                               "--out", str(tmp_path / "out")], cwd=ROOT, capture_output=True,
-                             text=True, env={**os.environ, "PATH": env_path})
+                             text=True, env={**os.environ, "PATH": env_path,
+                                                   "COURSE_KIT_SANDBOX": "bubblewrap"})
     assert refused.returncode == 2
     assert "bubblewrap" in refused.stderr and "--unsafe-no-sandbox" in refused.stderr
     assert not (tmp_path / "out" / "grades.csv").exists()
     accepted = subprocess.run([str(Path(env_path) / "course"), "autograde", str(submitted),
                                "--out", str(tmp_path / "out"), "--unsafe-no-sandbox"], cwd=ROOT,
                               capture_output=True, text=True,
-                              env={**os.environ, "PATH": env_path}, timeout=600)
+                              env={**os.environ, "PATH": env_path,
+                                   "COURSE_KIT_SANDBOX": "bubblewrap"}, timeout=600)
     assert accepted.returncode == 0, accepted.stderr[-2000:]
     assert "WITHOUT a sandbox" in accepted.stderr
     assert "ada,gradient-descent" in (tmp_path / "out" / "grades.csv").read_text()

@@ -169,7 +169,7 @@ def test_locked_cells_and_written_answers_are_recognisable(lab, web, shots, note
         cell = cells[n]
         assert any(h.startswith(ANSWER_HEADING) for h in cell["headings"]), cell["headings"]
         assert "YOUR ANSWER HERE" in cell["text"] and cell["rules"] == 1, "answer above the line"
-        assert any("Problem 10" in h and "graded by hand" in h
+        assert any("Problem 8" in h and "graded by hand" in h
                    for c in cells[:n] for h in c["headings"]), "numbered problem heading"
         assert _shoot(web, n, shots / f"{stem}-written-answer.png"), \
             "the written answer's heading is visible"

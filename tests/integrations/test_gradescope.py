@@ -17,13 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
-from autograder.integrations import gradescope
-from autograder.integrations.gradescope import (
-    SETUP_SH,
-    collect_uploads,
-    find_notebooks,
-    to_gradescope,
-)
+from autograder.integrations import gradescope_uploads
+from autograder.integrations.gradescope import to_gradescope
+from autograder.integrations.gradescope_export import gradescope_script
+from autograder.integrations.gradescope_uploads import collect_uploads, find_notebooks
 from autograder.pipeline.safe_read import Refused
 from autograder.results import SubmissionResult
 from tests.builders import ASSIGNMENT, mse_checks, synthetic_result, with_checks
@@ -172,7 +169,7 @@ def _setup_sh(tmp_path: Path, unsafe: bool = False) -> Path:
     source.mkdir(exist_ok=True)
     shutil.copy(ROOT / "constraints.txt", source / "constraints.txt")
     script = source / "setup.sh"
-    script.write_text(SETUP_SH.format(unsafe=int(unsafe)))
+    script.write_text(gradescope_script("setup.sh", unsafe=int(unsafe)))
     return script
 
 
@@ -204,19 +201,25 @@ def test_setup_sh_is_valid_bash_and_sourcing_it_installs_nothing(tmp_path):
     assert done.returncode == 0 and "was run" not in done.stderr, done.stderr
 
 
-def test_setup_sh_fails_clearly_when_bubblewrap_cannot_create_namespaces(tmp_path):
+def test_setup_sh_chooses_container_mode_when_bubblewrap_cannot_create_namespaces(tmp_path):
     fakes = tmp_path / "bin"
     _fake(fakes, "bwrap", 'echo "$@" > "$HOME/bwrap-args"\n'
           'echo "bwrap: No permissions to create new namespace" >&2; exit 1')
+    _fake(fakes, "id", "echo 0")  # root, as Gradescope runs setup.sh
     path = f"{fakes}:{os.environ['PATH']}"
     done = _call(_setup_sh(tmp_path), "check_bubblewrap", path)
-    assert done.returncode == 1
-    assert "error: bubblewrap cannot create namespaces here" in done.stderr
-    assert "No permissions to create new namespace" in done.stderr  # what bwrap said
-    assert "--unsafe-no-sandbox" in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert "bubblewrap cannot create namespaces here" in done.stdout
+    assert "No permissions to create new namespace" in done.stdout  # what bwrap said
+    assert "container mode" in done.stdout and "unprivileged uid" in done.stdout
     probe = (tmp_path / "source" / "bwrap-args").read_text().split()
     assert {"--unshare-pid", "--unshare-net", "--proc", "true"} <= set(probe)
-    # exported with --unsafe-no-sandbox: the instructor accepted grading without it
+    # not root: no uid to switch to, so it stops, unless the instructor accepted the risk
+    _fake(fakes, "id", "echo 1000")
+    refused = _call(_setup_sh(tmp_path), "check_bubblewrap", path)
+    assert refused.returncode == 1
+    assert "error: bubblewrap cannot create namespaces here" in refused.stderr
+    assert "not root" in refused.stderr and "--unsafe-no-sandbox" in refused.stderr
     accepted = _call(_setup_sh(tmp_path, unsafe=True), "check_bubblewrap", path)
     assert accepted.returncode == 0 and "WARNING: bubblewrap cannot create" in accepted.stdout
     _fake(fakes, "bwrap", "exit 0")
@@ -229,12 +232,14 @@ def test_setup_sh_fails_clearly_without_bubblewrap_or_python_3_11(tmp_path):
     _fake(fakes, "python3", 'case "$1" in --version) echo "Python 3.10.12";; *) exit 1;; esac')
     os.symlink(shutil.which("dirname"), fakes / "dirname")
     script = _setup_sh(tmp_path)
+    _fake(fakes, "id", "echo 1000")
     missing = _call(script, "check_bubblewrap", str(fakes))
     assert missing.returncode == 1
     assert "error: bubblewrap (bwrap) is not installed" in missing.stderr
     old = _call(script, "check_python", str(fakes))
     assert old.returncode == 1
     assert "needs Python >= 3.11, and this image has Python 3.10.12" in old.stderr
+    assert "Ubuntu 22.04 base image" in old.stderr
     os.symlink(sys.executable, fakes / "python3.11")  # an interpreter that is new enough
     new = _call(script, "check_python", str(fakes))
     assert new.returncode == 0 and "PYTHON=python3.11" in new.stdout, new.stderr
@@ -270,9 +275,9 @@ def test_setup_sh_takes_torch_from_the_cpu_index_when_reachable(tmp_path):
     calls.unlink()
     closed = "http://127.0.0.1:9"  # nothing listens on the discard port
     done = _call(script, "install_torch", os.environ["PATH"], TORCH_CPU_INDEX=closed, **env)
-    assert done.returncode == 0, done.stderr
-    assert f"WARNING: PyTorch's CPU wheel index {closed} is not reachable" in done.stdout
-    assert "--index-url" not in calls.read_text() and "torch==" in calls.read_text()
+    assert done.returncode == 1  # never the CUDA build from the default index, silently
+    assert f"error: PyTorch's CPU wheel index {closed} is not reachable" in done.stderr
+    assert "CUDA build" in done.stderr and not calls.exists()
 
 
 def _solution_lines() -> set[str]:
@@ -299,9 +304,10 @@ def _solution_lines() -> set[str]:
 
 
 def test_the_zip_ships_no_solution(tmp_path):
-    """Grading needs only the release notebooks and the hidden graders: no solution line is
-    anywhere else in the zip. (The graders hold reference code of their own, which they
-    need; see SECURITY.md on the weak mode.)"""
+    """Grading needs only the release notebooks and the graders' folder: no solution line
+    is anywhere else in the zip. The graders' folder does hold solutions: the reference
+    helpers (reference/*.json, every autograded solution cell) and the graders' own
+    reference code, readable by root alone when grading (SECURITY.md)."""
     archive = tmp_path / "autograder.zip"
     assert run_course("export", "gradescope", ASSIGNMENT, "--out", str(archive)).returncode == 0
     solutions = _solution_lines()
@@ -310,6 +316,9 @@ def test_the_zip_ships_no_solution(tmp_path):
         shipped = {name: zf.read(name).decode("utf-8", "replace") for name in zf.namelist()}
         course_yml = yaml.safe_load(shipped["course.yml"])
     assert course_yml["paths"]["source"] == "release"
+    helpers = "\n".join(v for k, v in shipped.items() if k.startswith(
+        f"autograder/graders/{ASSIGNMENT}/reference/"))
+    assert any(line in helpers for line in solutions)  # said truly: these are solutions
     for name, text in shipped.items():
         if name.startswith(f"autograder/graders/{ASSIGNMENT}/"):
             continue
@@ -335,7 +344,7 @@ def test_uploads_are_read_without_following_links(tmp_path):
 
 
 def test_an_uploaded_zip_is_read_safely(tmp_path, monkeypatch):
-    monkeypatch.setattr(gradescope, "MAX_NOTEBOOK_BYTES", 2_000_000)
+    monkeypatch.setattr(gradescope_uploads, "MAX_NOTEBOOK_BYTES", 2_000_000)
     submission = tmp_path / "submission"
     submission.mkdir()
     ada = ROOT / "examples" / "submitted" / "ada" / ASSIGNMENT
@@ -368,3 +377,37 @@ def test_a_problem_that_earns_nothing_says_why_and_what_each_check_cost(course):
         "02-seven-steps.ipynb: mse"]
     assert mse["score"] == 0.75 and mse["status"] == "failed"
     assert "- mse is 0dim (costs 0.25 points): got shape (1,)" in mse["output"]
+
+
+def test_uploads_are_matched_as_students_name_them(tmp_path):
+    """Browser suffixes and case, then content (the nbgrader cell ids), then by elimination;
+    a notebook still missing is reported with the names of the files that were found."""
+    ada = ROOT / "examples" / "submitted" / "ada" / ASSIGNMENT
+    files = ["01-gradients.ipynb", "02-seven-steps.ipynb", "03-linear-regression.ipynb"]
+    cells = {f: gradescope_uploads.grade_ids((ROOT / "release" / ASSIGNMENT / f).read_bytes())
+             for f in files}
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    shutil.copy(ada / files[0], submission / "01-Gradients (1).ipynb")
+    shutil.copy(ada / files[1], submission / "my homework.ipynb")  # renamed: by content
+    (submission / "notes.txt").write_text("mine")
+    found = find_notebooks(submission, files, cells)
+    assert found == {files[0]: submission / "01-Gradients (1).ipynb",
+                     files[1]: submission / "my homework.ipynb"}
+    got = collect_uploads(submission, files, cells)
+    assert got[files[1]] == (ada / files[1]).read_bytes() and files[2] not in got
+    described = gradescope_uploads.describe_uploads(submission)
+    assert "01-Gradients (1).ipynb" in described and "notes.txt" in described
+    # the exact name wins over a look-alike, and a look-alike is not taken twice
+    shutil.copy(ada / files[0], submission / files[0])
+    assert find_notebooks(submission, files, cells)[files[0]] == submission / files[0]
+    assert gradescope_uploads.loose_name("02-Seven_Steps copy 2.ipynb") == \
+        gradescope_uploads.loose_name("02-seven-steps.ipynb")
+    # inside a zip, by the same rules
+    (tmp_path / "zipped").mkdir()
+    with zipfile.ZipFile(tmp_path / "zipped" / "hw.zip", "w") as zf:
+        zf.write(ada / files[2], "hw/03-Linear-Regression (2).ipynb")
+        zf.write(ada / files[1], "hw/untitled.ipynb")
+    got = collect_uploads(tmp_path / "zipped", files, cells)
+    assert got[files[2]] == (ada / files[2]).read_bytes()
+    assert got[files[1]] == (ada / files[1]).read_bytes()

@@ -35,7 +35,9 @@ def test_cells_run_once_on_one_worker_and_errors_do_not_stop_the_notebook():
     assert statuses(execution) == ["ok", "error", "ok"]
     assert execution.outcomes[1].error == "ZeroDivisionError: division by zero"
     assert execution.outcomes[2].output == "hi\n"
-    assert [o.label for o in execution.outcomes] == ["cell 2", "cell 3", "cell 4"]
+    # named as JupyterLab numbers them (every cell counts) and by the heading above them
+    assert [o.label for o in execution.outcomes] == ["cell 2 (intro)", "cell 3 (intro)",
+                                                     "cell 4 (intro)"]
     assert execution.restarts == 0 and len(fake.workers) == 1
     assert execution.call("f", (1,), {}).value is None  # unscripted: runs, returns None
 

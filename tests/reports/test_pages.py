@@ -124,3 +124,42 @@ def test_feedback_names_each_contract_slip_with_what_it_cost(course):
     assert "All 4 checks passed" not in page
     full = _mse_section(render_feedback(with_checks(course, "mse", mse_checks())))
     assert "All 4 checks passed." in full and "1 / 1" in full
+
+
+def test_an_unattempted_problem_is_one_line_and_its_cells_are_counted(course):
+    data = synthetic_result(course, {"mse": 0.0, "train": 0.0})
+    nb = data["notebooks"][1]
+    stub = "Traceback (most recent call last):\n  ...\nNotImplementedError"
+    for t in nb["tests"]:
+        if t["problem"] == "mse":
+            t["message"] = f"mse raised NotImplementedError\n{stub}"
+    nb["tests"] += [dict(nb["tests"][2], name=f"test_mse_{i}") for i in range(5)]  # 6 checks
+    nb["cells"] = [{"label": "test_mse", "status": "error", "error": stub},
+                   {"label": "cell 20 (Step 3: calculate the loss)", "status": "error",
+                    "error": stub},
+                   {"label": "test_train", "status": "error",
+                    "error": "AssertionError: losses[1] should be about 27884.7"}]
+    next(p for p in nb["problems"] if p["problem"] == "train")["helpers"] = ["mse"]
+    page = render_feedback(SubmissionResult.from_dict(data))
+    assert page.count("not attempted yet:") == 1
+    assert "not attempted yet: <code>mse</code> still raises NotImplementedError" in page
+    assert "Traceback" not in page and "mse raised" not in page  # no check of mse listed
+    assert "2 cells stopped at the <code>NotImplementedError</code>" in page
+    assert "the test cell of <code>train</code>" in page and "cell cell" not in page
+    assert ("Likely cause: <code>mse</code>, which <code>train</code> calls and which lost "
+            "points above") in page
+    assert "train is wrong: expected 1" in page  # an attempted problem's check is listed
+
+
+def test_a_fit_plots_caption_states_its_problems_verdict(course):
+    grid = list(np.linspace(-2, 2, 20))
+    fit = {"problem": "fit_linear_regression", "kind": "fit", "test": "test_fit_linear_"
+           "regression_works", "data": {"x": grid, "y": grid, "student": grid, "lstsq": grid}}
+    for points, verdict in ((0.0, "This problem earned 0 of 3 points"),
+                            (3.0, "Full marks for this problem (3 / 3)")):
+        data = synthetic_result(course, {"fit_linear_regression": points})
+        data["notebooks"][2]["tests"][2]["passed"] = True  # the plotted check passed anyway
+        data["notebooks"][2]["artifacts"] = [fit]
+        page = render_feedback(SubmissionResult.from_dict(data))
+        caption = page.split("<figcaption>")[1].split("</figcaption>")[0]
+        assert verdict in caption and "passed" not in caption

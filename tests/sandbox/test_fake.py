@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.errors import CallTimeout, StudentError, WorkerCrashed
+from autograder.errors import CallTimeout, SandboxFailed, StudentError, WorkerCrashed
 from autograder.sandbox.fake import (
     FakeClock,
     FakeSandbox,
@@ -68,8 +68,10 @@ def test_forged_protocol_messages_stop_execution():
 
 
 def test_a_worker_that_does_not_start_in_time():
+    """The sandbox failing, not the student's code (nothing of theirs ran yet): it stops
+    the run (SandboxFailed), it does not cost the notebook its points."""
     fake = FakeSandbox(startup_seconds=1000)
-    with pytest.raises(WorkerCrashed, match="did not start in time"):
+    with pytest.raises(SandboxFailed, match="did not start within"):
         fake.start().run_cells(["a"], 10, 60)
 
 

@@ -2,8 +2,9 @@
 
 Runs as a plain script inside bubblewrap:
 `python -I worker.py --limits JSON --requests-fd R --replies-fd W` (the weak mode), or
-`--limits JSON --listen-fd L --lifeline-fd F` for a zygote, whose forks drop to a uid of
-their own, and which exits when the host closes its end of F.
+`--limits JSON --listen-fd L --lifeline-fd F [--homes H]` for a zygote, whose forks drop
+to a uid of their own (with --homes, the container mode: each in a home of its own under
+H), and which exits when the host closes its end of F.
 Requests arrive as JSON lines on fd R and replies leave on fd W; fd 0 is /dev/null
 so `input()` in student code cannot eat a request. Heavy libraries are imported
 before the first request, so a pre-started worker hides their import time.
@@ -334,7 +335,8 @@ def main() -> None:
 
         killer = start_killer()  # while this process is small
         import_heavy_libraries()
-        run_zygote(int(args["--listen-fd"]), int(args["--lifeline-fd"]), killer, limits)
+        run_zygote(int(args["--listen-fd"]), int(args["--lifeline-fd"]), killer, limits,
+                   args.get("--homes"))
         return
     apply_limits(limits)
     import_heavy_libraries()

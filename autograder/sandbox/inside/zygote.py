@@ -11,6 +11,10 @@ forks a child that, before anything else:
   - drops to a uid of its own (unique per notebook), so it can neither signal nor read
     the zygote or any other notebook's worker, and its process limit is its own;
   - sets its rlimits, then serves the notebook exactly like a standalone worker.
+In the container mode (no bubblewrap: --homes HOMES), there is no mount namespace to
+make: the child makes HOMES/<uid>, owned by that uid and private (0700), its home and
+only place to write, and dies with the zygote (PR_SET_PDEATHSIG), the container being
+the sandbox around all of it.
 The host asks the zygote to kill a worker by uid, without waiting for it: the
 zygote's killer (a small process forked before the heavy imports) forks a short-lived
 helper with that uid, which sends SIGKILL to every process it may signal, i.e. that
@@ -29,9 +33,11 @@ import json
 import os
 import random
 import selectors
+import shutil
 import signal
 import socket
 import struct
+import tempfile
 
 from worker import apply_limits, drop_privileges, make_shell, serve
 
@@ -54,10 +60,38 @@ def _isolate_filesystem() -> None:
     os.chdir(HOME)
 
 
-def _child(uid: int, requests_fd: int, replies_fd: int, limits: dict) -> None:
+def _private_home(homes: str, uid: int) -> None:
+    """The container mode's isolation: a fresh home only UID may enter, its TMPDIR."""
+    home = os.path.join(homes, str(uid))
+    shutil.rmtree(home, ignore_errors=True)  # a uid handed out again, after UID_SPAN
+    os.mkdir(home, 0o700)
+    os.chown(home, uid, uid)
+    os.chdir(home)
+    tmp = os.path.join(home, ".tmp")
+    os.environ.update(HOME=home, TMPDIR=tmp, MPLCONFIGDIR=os.path.join(tmp, "matplotlib"),
+                      IPYTHONDIR=os.path.join(tmp, "ipython"))
+    tempfile.tempdir = None
+    os.umask(0o077)  # what student code writes anywhere (/tmp too) is its own to read
+
+
+def _die_with_parent() -> None:
+    """After the uid switch, which clears it: SIGKILL when the zygote ends."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_PDEATHSIG = 1
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+
+
+def _child(uid: int, requests_fd: int, replies_fd: int, limits: dict,
+           homes: str | None = None) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # student code may wait for its children
-    _isolate_filesystem()
+    if homes:
+        _private_home(homes, uid)
+    else:
+        _isolate_filesystem()
     drop_privileges(uid)
+    if homes:
+        _die_with_parent()
     for name in ("TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
         os.makedirs(os.environ.get(name, HOME), exist_ok=True)
     apply_limits(limits)
@@ -99,9 +133,10 @@ def start_killer() -> int:
         os._exit(0)
 
 
-def run_zygote(listen_fd: int, lifeline_fd: int, killer_fd: int, limits: dict) -> None:
+def run_zygote(listen_fd: int, lifeline_fd: int, killer_fd: int, limits: dict,
+               homes: str | None = None) -> None:
     """Serve every grading process that connects to LISTEN_FD, until the host kills us
-    or its end of LIFELINE_FD closes (the host is gone)."""
+    or its end of LIFELINE_FD closes (the host is gone). HOMES: the container mode."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps finished workers
     make_shell()  # a clean IPython shell, inherited by every fork (it is a singleton)
     listener = socket.socket(fileno=listen_fd)
@@ -152,7 +187,7 @@ def run_zygote(listen_fd: int, lifeline_fd: int, killer_fd: int, limits: dict) -
                     for other in clients:
                         other.close()
                     try:
-                        _child(uid, fds[0], fds[1], limits)
+                        _child(uid, fds[0], fds[1], limits, homes)
                     finally:
                         os._exit(0)
                 for fd in fds:
