@@ -30,8 +30,8 @@ from autograder.errors import CallTimeout, StudentError, WorkerCrashed
 from autograder.sandbox.channel import CallReply
 from autograder.sandbox.inside.protocol import RemoteFunction, StudentRef, tensor_from_fields
 
-__all__ = ["problem", "contract", "info", "attach", "TensorInfo", "Student", "Call", "StudentError",
-           "CallTimeout", "WorkerCrashed"]
+__all__ = ["problem", "contract", "requires", "info", "attach", "TensorInfo", "Student", "Call",
+           "StudentError", "CallTimeout", "WorkerCrashed"]
 
 
 def problem(grade_id: str) -> pytest.MarkDecorator:
@@ -49,6 +49,16 @@ def contract(weight: float) -> pytest.MarkDecorator:
     if not 0 < weight <= 1:
         raise ValueError(f"contract weight must be in (0, 1], not {weight!r}")
     return pytest.mark.contract(weight)
+
+
+def requires(*quotes: str) -> pytest.MarkDecorator:
+    """The requirement a test enforces, as short QUOTES of its problem's text in the source
+    notebook: no check costs points for a rule the student was never told. The feedback
+    shows them next to a failed check, and a kit test holds each quote against the
+    notebook's markdown (tests/authoring/test_requirements_stated.py)."""
+    if not quotes or not all(isinstance(q, str) and q.strip() for q in quotes):
+        raise ValueError("requires() takes one or more quotes of the problem's text")
+    return pytest.mark.requires(*quotes)
 
 
 MAX_POINTS = 1000  # per attached array: a plot needs no more, results.json stays small

@@ -89,6 +89,10 @@ class TestResult(_Json):
     cost: float = 0.0  # score step: the points this failed check cost (0 when passed)
     helpers: list[str] = field(default_factory=list)  # reference helpers the student's code
     #                                                   called instead of its own (sorted)
+    unlent: list[str] = field(default_factory=list)  # helpers it called that could not be
+    #                                                  lent (they take a function): its own
+    requires: list[str] = field(default_factory=list)  # what the problem's text says that
+    #                                                    this check enforces (grading.requires)
 
     @property
     def label(self) -> str:

@@ -56,13 +56,14 @@ def write_result(out, course, student: str, points: dict[str, float | None] | No
 
 
 def made_up_check(problem: str, name: str, passed: bool, *, kind: str = "core",
-                  weight: float = 0.0, message: str = "", helpers: list[str] | None = None):
+                  weight: float = 0.0, message: str = "", helpers: list[str] | None = None,
+                  unlent: list[str] | None = None):
     """One hidden check's result, as the grade step would record it."""
     from autograder.results import TestResult
 
     return TestResult(problem=problem, name=name, passed=passed,
                       message="" if passed else message or f"{name} failed", duration=0.01,
-                      kind=kind, weight=weight, helpers=helpers or [])
+                      kind=kind, weight=weight, helpers=helpers or [], unlent=unlent or [])
 
 
 def with_checks(course, problem: str, checks: list):

@@ -81,12 +81,15 @@ def test_a_results_json_from_before_the_pydantic_types_still_reads():
                                                    for p in nb["problems"]]
     assert "explain_lecture_bug" in [p.problem for p in result.problems if p.manual]
     # Written again, it says the same (to the rounding of the seconds it already had),
-    # but for one denominator and the (empty) record of which answer a score was for.
+    # but for one denominator and the fields added since, at their defaults (the record
+    # of which answer a score was for; the helpers not lent and the requirements of a check).
     again = json.loads(results_json(result))
     assert again.pop("possible") == written.pop("possible") + result.pending
     for nb in again["notebooks"]:
         for p in nb["problems"]:
             assert (p.pop("scored_answer"), p.pop("history")) == ("", [])
+        for test in nb["tests"]:
+            assert test.pop("unlent") == [] and test.pop("requires") == []
     assert again == written
     assert render_feedback(result)
 

@@ -108,8 +108,9 @@ class Execution:
                          for i in range(len(self.sources))]
 
     def call(self, name: str, args: tuple, kwargs: dict,
-             reference: dict[str, Any] | None = None) -> CallReply:
-        """Call the student's NAME on a live worker; REFERENCE: see pipeline/reference.py."""
+             reference: Any = None) -> CallReply:
+        """Call the student's NAME on a live worker; REFERENCE: the lent helpers (a
+        pipeline/lending.Lender, see pipeline/reference.py)."""
         if name in self.broken:
             # A function that hung or killed the worker once is not run again: each retry
             # would cost a time limit and a replay, and its problem is lost either way.
@@ -141,7 +142,7 @@ class Execution:
             raise
 
     def _call_once(self, name: str, args: tuple, kwargs: dict,
-                   reference: dict[str, Any] | None, wall: float, retry: bool = False
+                   reference: Any, wall: float, retry: bool = False
                    ) -> CallReply:
         assert self.budgets is not None
         if self.worker is None or not self.worker.alive():

@@ -40,19 +40,25 @@ class _Plugin:
         self._references = references
         self._done: dict[str, frozenset[str]] = {}  # nodeid -> problems whose tests all ran
         self._lendable: frozenset[str] = frozenset()  # for the current test
+        self._failed: set[str] = set()  # problems with a failed check: their helpers are lent
         self._helpers: set[str] = set()  # reference helpers the current test's calls used
+        self._own: set[str] = set()  # helpers not lent (they take a function) it used
         self._only = only  # grade only these problems' tests (None: all)
         self.results: list[TestResult] = []
         self.problems: dict[str, str] = {}
         self.contracts: dict[str, float] = {}  # nodeid -> weight of a contract check
+        self.requires: dict[str, list[str]] = {}  # nodeid -> the problem text it enforces
         self.errors: list[str] = []
         self.interrupted = False
 
     def _send(self, name: str, args: tuple, kwargs: dict) -> CallReply:
-        lend = self._references and self._references.for_call(name, self._lendable)
+        lend = self._references and self._references.lender(name, self._lendable & self._failed)
+        if lend:
+            lend.prepare()  # the reference process is up: not charged to the call
         reply = (self._forward(name, args, kwargs, reference=lend) if lend
                  else self._forward(name, args, kwargs))
         self._helpers.update(reply.helpers)
+        self._own.update(reply.own)
         return reply
 
     @pytest.fixture
@@ -78,6 +84,7 @@ class _Plugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "problem(grade_id): the problem a test grades")
         config.addinivalue_line("markers", "contract(weight): a contract check, not a core one")
+        config.addinivalue_line("markers", "requires(*quotes): the problem text a check enforces")
 
     def pytest_collection_modifyitems(self, config: pytest.Config,
                                       items: list[pytest.Item]) -> None:
@@ -90,12 +97,16 @@ class _Plugin:
             contract = item.get_closest_marker("contract")
             if contract is not None:
                 self.contracts[item.nodeid] = float(contract.args[0])
+            stated = item.get_closest_marker("requires")
+            self.requires[item.nodeid] = [str(q) for q in stated.args] if stated else []
         if self._only is not None:
             dropped = [i for i in items if self.problems.get(i.nodeid) not in self._only]
             config.hook.pytest_deselected(items=dropped)
             items[:] = [i for i in items if self.problems.get(i.nodeid) in self._only]
         # A problem's reference may be lent once all its tests have run, never before:
         # student code could keep a lent function and pass that problem's checks with it.
+        # And only if one of them failed: a helper that passed every check is used as it
+        # is (it costs nothing twice), which spares correct notebooks the round trips.
         graded = set(self.problems.values())
         for i, item in enumerate(items):
             later = {self.problems.get(it.nodeid) for it in items[i:]}
@@ -106,10 +117,12 @@ class _Plugin:
             self.errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
-        self._helpers = set()
+        self._helpers, self._own = set(), set()
         self._lendable = self._done.get(nodeid, frozenset())
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            self._failed.add(self.problems.get(report.nodeid, "?"))
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self.results.append(TestResult(
                 problem=self.problems.get(report.nodeid, "?"),
@@ -120,6 +133,8 @@ class _Plugin:
                 kind="contract" if report.nodeid in self.contracts else "core",
                 weight=self.contracts.get(report.nodeid, 0.0),
                 helpers=sorted(self._helpers),
+                unlent=sorted(self._own),
+                requires=self.requires.get(report.nodeid, []),
             ))
 
 
@@ -177,8 +192,8 @@ def run_graders(test_file: Path, send: Callable[..., CallReply], seed: int,
     problem's mutant); what they `attach` (grading.attach) is added to ARTIFACTS.
 
     SEND(name, args, kwargs) calls the student's function. With REFERENCES, a call gets
-    the reference versions of the problems whose tests have all run, as
-    SEND(..., reference=...) (pipeline/reference.py)."""
+    stubs of the reference versions of the problems whose tests have all run, as
+    SEND(..., reference=Lender) (pipeline/reference.py, pipeline/lending.py)."""
     if not test_file.is_file():
         raise GraderError(f"hidden graders not found: {test_file}")
     plugin = _Plugin(send, seed, references, problems)

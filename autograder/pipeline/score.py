@@ -75,7 +75,8 @@ def score_problem(grade_id: str, spec: Problem, checks: list[TestResult]) -> Pro
         return result
     earned, summary = _RULES[spec.scoring](grade_id, spec.points, checks)
     result.points = round(earned, 2)
-    result.summary = summary + _helpers_note(grade_id, helpers)
+    unlent = sorted({h for r in checks for h in r.unlent})
+    result.summary = summary + _helpers_note(grade_id, helpers) + _unlent_note(grade_id, unlent)
     return result
 
 
@@ -164,6 +165,15 @@ def _helpers_note(grade_id: str, helpers: list[str]) -> str:
             f"version{'' if one else 's'} of {'that function' if one else 'those'} in place "
             f"of yours, so a mistake there costs points only once, in "
             f"{'its own problem' if one else 'their own problems'}.")
+
+
+def _unlent_note(grade_id: str, unlent: list[str]) -> str:
+    if not unlent:
+        return ""
+    names = ", ".join(f"`{h}`" for h in unlent)
+    return (f" Your `{grade_id}` calls {names}, which takes a function and so cannot be "
+            f"lent from the reference: it was graded with your own version, so a mistake "
+            f"there can cost points here too.")
 
 
 def apply_manual_scores(result: SubmissionResult,

@@ -32,6 +32,7 @@ from autograder.sandbox.backends import WORKER_DIR, Sandbox
 from autograder.sandbox.inside.protocol import ProtocolError, decode, encode, loads
 
 MAX_MESSAGE = 256 * 1024 * 1024
+HELPER_SHARE = 10  # the lent reference's time per call, at most, as a multiple of its limit
 STARTUP_SECONDS = 90
 
 
@@ -54,6 +55,7 @@ class CallReply:
     output: str = ""
     helpers: tuple[str, ...] = ()  # reference helpers the student's code called
     cpu: float = 0.0  # CPU seconds the call used, as the worker measured it
+    own: tuple[str, ...] = ()  # helpers it called that were not lent (they take a function)
 
 
 class WallTimeout(CallTimeout):
@@ -218,21 +220,21 @@ class WorkerChannel:
                 return runs
 
     def call(self, call_id: int, name: str, args: tuple, kwargs: dict, seconds: float,
-             reference: dict[str, Any] | None = None, cpu_seconds: float | None = None
-             ) -> CallReply:
-        """Call the notebook's NAME; REFERENCE (pipeline/reference.py) lends it the
-        reference versions of other problems' functions for this call. SECONDS is the
-        wall-clock limit (WallTimeout), CPU_SECONDS the CPU time it may use (CallTimeout)."""
+             reference: Any = None, cpu_seconds: float | None = None) -> CallReply:
+        """Call the notebook's NAME; REFERENCE (a pipeline/lending.Lender) lends it stubs
+        of other problems' functions for this call, served while the call runs. SECONDS
+        is the wall-clock limit (WallTimeout), CPU_SECONDS the CPU time it may use
+        (CallTimeout)."""
         self.wait_ready()
         message = {"op": "call", "id": call_id, "name": name,
                    "args": encode(list(args)), "kwargs": encode(dict(kwargs))}
         if reference:
-            message["reference"] = reference
+            message["lend"] = reference.message()
         if cpu_seconds:
             message["cpu_seconds"] = cpu_seconds
         self._send(message)
         try:
-            reply = self._receive(self.clock() + seconds)
+            reply = self._call_reply(self.clock() + seconds, reference, seconds)
         except TimeoutError:
             self.kill()
             raise WallTimeout(f"{name}() did not return within {seconds:g} s of wall-clock "
@@ -267,12 +269,29 @@ class WorkerChannel:
             raise StudentError(f"{name}() returned data the grader cannot read: {exc}") from None
         if type(args_after) is not tuple or type(kwargs_after) is not dict:
             raise StudentError(f"{name}(): the worker sent malformed arguments back")
-        lent = reference["names"] if reference else ()
-        helpers = reply.get("helpers", [])
-        # Only names that were lent: the list is shown to the student, nothing else.
-        helpers = tuple(h for h in lent if type(helpers) is list and h in helpers)
-        return CallReply(value, args_after, kwargs_after, output, helpers, used)
+        # Only names that were lent (or watched): the lists are shown to the student.
+        return CallReply(value, args_after, kwargs_after, output,
+                         _named(reply.get("helpers"), reference.names if reference else ()),
+                         used, _named(reply.get("own"), reference.watch if reference else ()))
 
+    def _call_reply(self, deadline: float, lender: Any, seconds: float) -> dict:
+        """The call's reply; meanwhile the worker's stubs' "helper" events are served by
+        LENDER (pipeline/lending.py). The time the reference takes is not the student's
+        code's: it moves the deadline, up to HELPER_SHARE x SECONDS in all per call."""
+        budget = HELPER_SHARE * seconds
+        while True:
+            message = self._receive(deadline)
+            if message.get("event") != "helper" or not lender:
+                return message
+            started = self.clock()
+            self._send(lender.serve(message, started + budget))
+            spent = self.clock() - started
+            budget -= spent
+            deadline += spent
+
+
+def _named(found: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(h for h in allowed if type(found) is list and h in found)
 
 
 def worker_argv(limits: Limits, *fds: str) -> list[str]:

@@ -139,6 +139,13 @@ def test_the_verdict_names_the_reference_helpers_the_function_called():
             "versions of those in place of yours") in got.summary
 
 
+def test_the_verdict_says_when_a_helper_that_takes_a_function_was_not_lent():
+    checks = [check("grad_of_square", "test_values", False, unlent=["gradient"])]
+    got = score_problem("grad_of_square", Problem(points=1), checks)
+    assert ("Your `grad_of_square` calls `gradient`, which takes a function and so cannot "
+            "be lent from the reference: it was graded with your own version") in got.summary
+
+
 def test_score_covers_every_problem_of_the_notebook_and_manual_ones_are_pending():
     spec = Notebook(file="02-seven-steps.ipynb", problems={
         "mse": Problem(points=1), "explain": Problem(points=2, manual=True),

@@ -20,7 +20,7 @@ from grader_helpers import (
     unchanged,
 )
 
-from autograder.grading import contract, info, problem
+from autograder.grading import contract, info, problem, requires
 
 
 def _random_floats(rng, k, scale=5.0):
@@ -38,6 +38,7 @@ def _sign(rng):
 # ---------------------------------------------------------------- grad_of_square
 
 
+@requires(r"compute its square and backpropagate")
 @problem("grad_of_square")
 def test_grad_of_square_values(student, rng):
     for x0 in _random_floats(rng, 4):
@@ -46,6 +47,7 @@ def test_grad_of_square_values(student, rng):
                      rtol=1e-5, atol=1e-5)
 
 
+@requires(r"compute its square and backpropagate")
 @problem("grad_of_square")
 def test_grad_of_square_large_and_fractional(student, rng):
     x0 = round(_sign(rng) * float(torch.empty((), dtype=torch.float64)
@@ -55,6 +57,7 @@ def test_grad_of_square_large_and_fractional(student, rng):
 
 
 @contract(0.25)  # the form of the result: a 0-dim float tensor
+@requires(r"return the gradient, a 0-dim tensor")
 @problem("grad_of_square")
 def test_grad_of_square_is_0dim_float_tensor(student, rng):
     got = student.grad_of_square(_random_floats(rng, 1)[0])
@@ -69,6 +72,7 @@ def test_grad_of_square_is_0dim_float_tensor(student, rng):
 # ---------------------------------------------------------------- sum_of_squares
 
 
+@requires(r"returns $\sum_i x_i^2$ over **all** elements of `x` (any shape)")
 @problem("sum_of_squares")
 def test_sum_of_squares_value(student, rng):
     n = randint(rng, 2, 12)
@@ -78,6 +82,7 @@ def test_sum_of_squares_value(student, rng):
                  "squared entries", rtol=1e-5, atol=1e-4)
 
 
+@requires(r"returns $\sum_i x_i^2$ over **all** elements of `x` (any shape)")
 @problem("sum_of_squares")
 def test_sum_of_squares_2d(student, rng):
     shape = (randint(rng, 2, 5), randint(rng, 2, 5))
@@ -87,6 +92,7 @@ def test_sum_of_squares_2d(student, rng):
                  "sum of all squared entries", rtol=1e-5, atol=1e-4)
 
 
+@requires(r"It must keep the autograd graph")
 @problem("sum_of_squares")
 def test_sum_of_squares_keeps_graph(student, rng):
     n = randint(rng, 2, 12)
@@ -95,6 +101,7 @@ def test_sum_of_squares_keeps_graph(student, rng):
 
 
 @contract(0.25)  # the form of the result
+@requires(r"as a 0-dim tensor")
 @problem("sum_of_squares")
 def test_sum_of_squares_is_0dim(student, rng):
     got = student.sum_of_squares(torch.randn(randint(rng, 2, 12), generator=rng))
@@ -103,6 +110,7 @@ def test_sum_of_squares_is_0dim(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(r"Leave `x` itself unchanged.")
 @problem("sum_of_squares")
 def test_sum_of_squares_does_not_modify_input(student, rng):
     x = torch.randn(randint(rng, 2, 12), generator=rng)
@@ -117,6 +125,7 @@ def _check_grad(got, exp, what):
     assert_close(got, exp, f"gradient of {what} at a random x", rtol=1e-4, atol=1e-5 * scale)
 
 
+@requires(r"returns $\nabla f(x)$, computed by autograd")
 @problem("gradient")
 def test_gradient_of_cube(student, rng):
     x = torch.randn(randint(rng, 2, 8), generator=rng) * 2
@@ -124,6 +133,7 @@ def test_gradient_of_cube(student, rng):
     _check_grad(got, 3 * x.double() ** 2, "f(x) = (x**3).sum(), which is 3*x**2,")
 
 
+@requires(r"returns $\nabla f(x)$, computed by autograd")
 @problem("gradient")
 def test_gradient_of_x_sin_x(student, rng):
     x = torch.randn(randint(rng, 2, 8), generator=rng) * 2
@@ -133,6 +143,7 @@ def test_gradient_of_x_sin_x(student, rng):
                 "f(x) = (x.sin() * x).sum(), which is sin(x) + x*cos(x),")
 
 
+@requires(r"returns $\nabla f(x)$, computed by autograd")
 @problem("gradient")
 def test_gradient_of_sum_of_squares(student, rng):
     # The grader's own f, not the student's sum_of_squares: a broken or hanging
@@ -142,6 +153,7 @@ def test_gradient_of_sum_of_squares(student, rng):
     _check_grad(got, 2 * x.double(), "the sum of squares, which is 2*x,")
 
 
+@requires(r"with the same shape as `x`")
 @problem("gradient")
 def test_gradient_same_shape_2d(student, rng):
     shape = (randint(rng, 2, 4), randint(rng, 2, 4))
@@ -154,6 +166,7 @@ def test_gradient_same_shape_2d(student, rng):
 
 
 @contract(0.25)  # the form of the result: x's shape
+@requires(r"with the same shape as `x`")
 @problem("gradient")
 def test_gradient_has_the_shape_of_x(student, rng):
     shape = (randint(rng, 2, 4), randint(rng, 2, 4))
@@ -164,6 +177,7 @@ def test_gradient_has_the_shape_of_x(student, rng):
 
 
 @contract(0.25)  # a detached result
+@requires(r"the returned tensor does **not** require grad")
 @problem("gradient")
 def test_gradient_result_does_not_require_grad(student, rng):
     x = torch.randn(randint(rng, 2, 8), generator=rng).requires_grad_()
@@ -188,6 +202,9 @@ def _check_caller_x_untouched(call, x, requires_grad):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(
+    r"the caller's `x` is left alone: same values, same `requires_grad`, and its `.grad` untouched",
+)
 @problem("gradient")
 def test_gradient_leaves_x_untouched_when_x_requires_grad(student, rng):
     x = torch.randn(randint(rng, 2, 8), generator=rng).requires_grad_()
@@ -196,6 +213,9 @@ def test_gradient_leaves_x_untouched_when_x_requires_grad(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(
+    r"the caller's `x` is left alone: same values, same `requires_grad`, and its `.grad` untouched",
+)
 @problem("gradient")
 def test_gradient_leaves_x_untouched_when_x_does_not_require_grad(student, rng):
     x = torch.randn(randint(rng, 2, 8), generator=rng)

@@ -36,7 +36,7 @@ from grader_helpers import (
     uniform,
 )
 
-from autograder.grading import attach, contract, info, problem
+from autograder.grading import attach, contract, info, problem, requires
 
 # --------------------------------------------------------------------- helpers
 
@@ -141,6 +141,7 @@ def _expected_init(seed):
     return torch.randn(3)
 
 
+@requires(r"call `set_seed(seed)`, then draw `torch.randn(3)`")
 @problem("init_params")
 def test_init_params_random_seeds(student, rng):
     for _ in range(2):
@@ -152,6 +153,7 @@ def test_init_params_random_seeds(student, rng):
 
 
 @contract(0.25)  # the default argument
+@requires(r"`init_params(seed: int = 666) -> Tensor`")
 @problem("init_params")
 def test_init_params_default_seed(student):
     assert_close(student.init_params(), _expected_init(666),
@@ -159,6 +161,7 @@ def test_init_params_default_seed(student):
 
 
 @contract(0.5)  # leaf-ness and requires_grad: what makes the parameters trainable
+@requires(r"make it require grad (`.requires_grad_()`)", r"a **leaf** of the graph")
 @problem("init_params")
 def test_init_params_is_leaf_requiring_grad(student, rng):
     got = student.init_params(randint(rng, 0, 10_000))
@@ -171,6 +174,7 @@ def test_init_params_is_leaf_requiring_grad(student, rng):
 
 
 @contract(0.25)  # shape and dtype
+@requires(r"then draw `torch.randn(3)`")
 @problem("init_params")
 def test_init_params_shape_and_dtype(student, rng):
     got = student.init_params(randint(rng, 0, 10_000))
@@ -194,6 +198,7 @@ def _check_quadratic(got, exp, what):
                  "params, one value per time", rtol=1e-5, atol=1e-5 * scale)
 
 
+@requires(r"`a * t**2 + b * t + c`, one prediction per entry of `t`")
 @problem("quadratic")
 def test_quadratic_on_integer_times(student, rng):
     t, _ = _parabola_data(rng)
@@ -202,6 +207,7 @@ def test_quadratic_on_integer_times(student, rng):
                      "t = 0, 1, 2, ...")
 
 
+@requires(r"`a * t**2 + b * t + c`, one prediction per entry of `t`")
 @problem("quadratic")
 def test_quadratic_on_real_times(student, rng):
     t = torch.randn(randint(rng, 3, 20), generator=rng) * 4
@@ -210,6 +216,7 @@ def test_quadratic_on_real_times(student, rng):
                      "random real t, some negative")
 
 
+@requires(r"`a * t**2 + b * t + c`, one prediction per entry of `t`")
 @problem("quadratic")
 def test_quadratic_single_time(student, rng):
     t = torch.randn(1, generator=rng) * 3
@@ -218,6 +225,7 @@ def test_quadratic_single_time(student, rng):
                      "a single time")
 
 
+@requires(r"keeps the autograd graph back to `params`")
 @problem("quadratic")
 def test_quadratic_keeps_graph(student, rng):
     t, _ = _parabola_data(rng)
@@ -226,6 +234,7 @@ def test_quadratic_keeps_graph(student, rng):
 
 
 @contract(0.25)  # the form of the result
+@requires(r"(same shape as `t`)")
 @problem("quadratic")
 def test_quadratic_has_the_shape_of_t(student, rng):
     t, _ = _parabola_data(rng)
@@ -236,6 +245,7 @@ def test_quadratic_has_the_shape_of_t(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(r"leave `t` and `params` unchanged")
 @problem("quadratic")
 def test_quadratic_does_not_modify_inputs(student, rng):
     t, _ = _parabola_data(rng)
@@ -246,6 +256,7 @@ def test_quadratic_does_not_modify_inputs(student, rng):
 # ------------------------------------------------------------------------- mse
 
 
+@requires(r"the mean of the squared differences")
 @problem("mse")
 def test_mse_value_is_mean(student, rng):
     n = randint(rng, 3, 40)
@@ -259,6 +270,7 @@ def test_mse_value_is_mean(student, rng):
                                                if summed else ""), rtol=1e-5, atol=1e-6)
 
 
+@requires(r"a 0-dim tensor that keeps the autograd graph")
 @problem("mse")
 def test_mse_keeps_graph(student, rng):
     n = randint(rng, 3, 40)
@@ -268,6 +280,7 @@ def test_mse_keeps_graph(student, rng):
 
 
 @contract(0.25)  # the form of the result
+@requires(r"a 0-dim tensor that keeps the autograd graph")
 @problem("mse")
 def test_mse_is_0dim(student, rng):
     n = randint(rng, 3, 40)
@@ -276,6 +289,7 @@ def test_mse_is_0dim(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(r"Don't modify `preds` or `targets`.")
 @problem("mse")
 def test_mse_does_not_modify_inputs(student, rng):
     n = randint(rng, 3, 40)
@@ -299,6 +313,7 @@ def _call_loss_and_grad(student, rng):
     return call, loss, grad, params.detach(), t, y
 
 
+@requires(r"compute the loss `mse(quadratic(t, params), y)`")
 @problem("loss_and_grad")
 def test_loss_and_grad_loss_value(student, rng):
     _, loss, _, params, t, y = _call_loss_and_grad(student, rng)
@@ -306,6 +321,7 @@ def test_loss_and_grad_loss_value(student, rng):
                  "the loss should be mse(quadratic(t, params), y)", rtol=1e-5, atol=0)
 
 
+@requires(r"compute its gradient with respect to `params` by autograd")
 @problem("loss_and_grad")
 def test_loss_and_grad_gradient_value(student, rng):
     _, _, grad, params, t, y = _call_loss_and_grad(student, rng)
@@ -315,6 +331,7 @@ def test_loss_and_grad_gradient_value(student, rng):
 
 
 @contract(0.2)  # the form of the result
+@requires(r"compute the loss `mse(quadratic(t, params), y)`", r"`grad` has the shape of `params`")
 @problem("loss_and_grad")
 def test_loss_and_grad_shapes(student, rng):
     _, loss, grad, _, _, _ = _call_loss_and_grad(student, rng)
@@ -325,6 +342,7 @@ def test_loss_and_grad_shapes(student, rng):
 
 
 @contract(0.2)  # detached results
+@requires(r"both **detached** (they don't require grad)")
 @problem("loss_and_grad")
 def test_loss_and_grad_returns_detached(student, rng):
     _, loss, grad, _, _, _ = _call_loss_and_grad(student, rng)
@@ -335,6 +353,7 @@ def test_loss_and_grad_returns_detached(student, rng):
 
 
 @contract(0.2)  # params.grad is None afterwards
+@requires(r"afterwards `params.grad` is `None`")
 @problem("loss_and_grad")
 def test_loss_and_grad_resets_params_grad(student, rng):
     call, _, _, _, _, _ = _call_loss_and_grad(student, rng)
@@ -344,6 +363,8 @@ def test_loss_and_grad_resets_params_grad(student, rng):
 
 
 @contract(0.2)  # a reset gradient: a .grad left behind must not leak into the result
+@requires(r"a gradient already stored in `params.grad` when the function is called "
+          r"must not leak into the result")
 @problem("loss_and_grad")
 def test_loss_and_grad_ignores_a_leftover_grad(student, rng):
     # Only the returned gradient is judged: torch.autograd.grad, which leaves .grad alone,
@@ -366,6 +387,7 @@ def test_loss_and_grad_ignores_a_leftover_grad(student, rng):
 
 
 @contract(0.2)  # no mutation of inputs
+@requires(r"`params` itself is unchanged")
 @problem("loss_and_grad")
 def test_loss_and_grad_leaves_params_unchanged(student, rng):
     call, _, _, params, t, y = _call_loss_and_grad(student, rng)
@@ -390,6 +412,7 @@ def _loss_value(v, fname):
     return float(got[0])
 
 
+@requires(r"return the loss **before** the step")
 @problem("apply_step")
 def test_apply_step_returns_loss_before_step(student, rng):
     call, params, t, y, _ = _call_apply_step(student, rng)
@@ -398,6 +421,7 @@ def test_apply_step_returns_loss_before_step(student, rng):
                  "mse(quadratic(t, params), y)", rtol=1e-5, atol=0)
 
 
+@requires(r"`params.data -= lr * params.grad`")
 @problem("apply_step")
 def test_apply_step_updates_params(student, rng):
     call, params, t, y, lr = _call_apply_step(student, rng)
@@ -410,6 +434,7 @@ def test_apply_step_updates_params(student, rng):
                  atol=1e-3 * float(step.abs().max()) + 1e-6)
 
 
+@requires(r"one gradient-descent step, in place", r"reset `params.grad` to `None`")
 @problem("apply_step")
 def test_apply_step_twice_is_two_steps(student, rng):
     # The second call gets params exactly as the first left them (its .grad included):
@@ -429,6 +454,7 @@ def test_apply_step_twice_is_two_steps(student, rng):
 
 
 @contract(0.25)  # the form of the result: a Python float
+@requires(r"as a Python `float` (`loss.item()`)")
 @problem("apply_step")
 def test_apply_step_returns_python_float(student, rng):
     call, *_ = _call_apply_step(student, rng)
@@ -438,6 +464,7 @@ def test_apply_step_returns_python_float(student, rng):
 
 
 @contract(0.25)  # leaf-ness
+@requires(r"`params` must still be a leaf that requires grad afterwards.")
 @problem("apply_step")
 def test_apply_step_params_stay_leaf_requiring_grad(student, rng):
     call, *_ = _call_apply_step(student, rng)
@@ -445,6 +472,7 @@ def test_apply_step_params_stay_leaf_requiring_grad(student, rng):
 
 
 @contract(0.25)  # params.grad is None afterwards
+@requires(r"reset `params.grad` to `None`")
 @problem("apply_step")
 def test_apply_step_resets_grad(student, rng):
     call, *_ = _call_apply_step(student, rng)
@@ -454,6 +482,7 @@ def test_apply_step_resets_grad(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(r"Don't modify `t` or `y`.")
 @problem("apply_step")
 def test_apply_step_does_not_modify_data(student, rng):
     call, _, t, y, _ = _call_apply_step(student, rng)
@@ -472,6 +501,7 @@ def _call_train(student, rng, n_min, n_max):
     return call, params.detach(), t, y, lr, n_steps
 
 
+@requires(r"length `n_steps`; `losses[i]` is the loss before step `i`")
 @problem("train")
 def test_train_returns_one_loss_per_step(student, rng):
     call, _, _, _, _, n_steps = _call_train(student, rng, 3, 30)
@@ -480,6 +510,7 @@ def test_train_returns_one_loss_per_step(student, rng):
         f"train with n_steps={n_steps} should return {n_steps} losses, got {len(losses)}")
 
 
+@requires(r"call `apply_step` `n_steps` times")
 @problem("train")
 def test_train_first_steps_match_gradient_descent(student, rng):
     # At least 3 steps: a gradient that is never reset first changes loss number 2.
@@ -488,6 +519,7 @@ def test_train_first_steps_match_gradient_descent(student, rng):
                        "train")
 
 
+@requires(r"call `apply_step` `n_steps` times")
 @problem("train")
 def test_train_long_run_matches_gradient_descent(student, rng):
     call, params, t, y, lr, n_steps = _call_train(student, rng, 100, 300)
@@ -495,6 +527,7 @@ def test_train_long_run_matches_gradient_descent(student, rng):
                        "train")
 
 
+@requires(r"call `apply_step` `n_steps` times", r"`params` is updated in place")
 @problem("train")
 def test_train_final_params(student, rng):
     call, params, t, y, lr, n_steps = _call_train(student, rng, 20, 200)
@@ -502,6 +535,7 @@ def test_train_final_params(student, rng):
                          f"after train with n_steps={n_steps}, lr={lr:g}", rtol=1e-3)
 
 
+@requires(r"call `apply_step` `n_steps` times")
 @problem("train")
 def test_train_decreases_recomputed_loss(student, rng):
     # Few steps, far from convergence, and several step counts on the same data: a wrong
@@ -526,6 +560,7 @@ def test_train_decreases_recomputed_loss(student, rng):
             f"take {allowed:.2g}; it is {shown[1]}")
 
 
+@requires(r"call `apply_step` `n_steps` times")
 @problem("train")
 def test_train_fits_parabola_like_least_squares(student, rng):
     # standardized times, as in the lecture's fix: plain gradient descent then converges
@@ -551,6 +586,7 @@ def test_train_fits_parabola_like_least_squares(student, rng):
 
 
 @contract(0.25)  # the form of the result: a list of Python floats
+@requires(r"`train(params, t, y, lr: float, n_steps: int) -> list[float]`")
 @problem("train")
 def test_train_returns_python_floats(student, rng):
     call, *_ = _call_train(student, rng, 2, 5)
@@ -560,6 +596,7 @@ def test_train_returns_python_floats(student, rng):
 
 
 @contract(0.25)  # leaf-ness
+@requires(r"`params` is updated in place and stays a leaf that requires grad")
 @problem("train")
 def test_train_params_stay_leaf_requiring_grad(student, rng):
     call, *_ = _call_train(student, rng, 2, 5)
@@ -616,6 +653,7 @@ def _call_train_until_stop(student, rng):
     return call, tol, max_steps, exp, theta
 
 
+@requires(r"right after recording $\ell_k$ (for $k \ge 1$) if $\ell_{k-1} - \ell_k < \text{tol}$")
 @problem("train_until")
 def test_train_until_stops_at_tolerance(student, rng):
     call, tol, max_steps, exp, _ = _call_train_until_stop(student, rng)
@@ -627,6 +665,7 @@ def test_train_until_stops_at_tolerance(student, rng):
                         "for the first time there")
 
 
+@requires(r"take steps with `apply_step` and record the losses")
 @problem("train_until")
 def test_train_until_losses_match_gradient_descent(student, rng):
     call, _, _, exp, _ = _call_train_until_stop(student, rng)
@@ -636,6 +675,7 @@ def test_train_until_losses_match_gradient_descent(student, rng):
     _assert_trajectory(losses[:n], exp[:n], "train_until")
 
 
+@requires(r"take steps with `apply_step` and record the losses")
 @problem("train_until")
 def test_train_until_params_after_stop(student, rng):
     call, _, _, exp, theta = _call_train_until_stop(student, rng)
@@ -645,6 +685,7 @@ def test_train_until_params_after_stop(student, rng):
         f"after that", rtol=1e-3)
 
 
+@requires(r"once `max_steps` losses have been recorded")
 @problem("train_until")
 def test_train_until_max_steps(student, rng):
     for _ in range(20):
@@ -667,6 +708,7 @@ def test_train_until_max_steps(student, rng):
                         "losses are recorded")
 
 
+@requires(r"right after recording $\ell_k$ (for $k \ge 1$) if $\ell_{k-1} - \ell_k < \text{tol}$")
 @problem("train_until")
 def test_train_until_checks_from_second_loss(student, rng):
     t, y = _parabola_data(rng)
@@ -682,6 +724,7 @@ def test_train_until_checks_from_second_loss(student, rng):
 
 
 @contract(0.25)  # the form of the result: a list of Python floats
+@requires(r"`train_until(params, t, y, lr: float, tol: float, max_steps: int) -> list[float]`")
 @problem("train_until")
 def test_train_until_returns_python_floats(student, rng):
     t, y = _parabola_data(rng)
@@ -691,6 +734,7 @@ def test_train_until_returns_python_floats(student, rng):
 
 
 @contract(0.25)  # leaf-ness
+@requires(r"`params` is updated in place and stays a leaf that requires grad")
 @problem("train_until")
 def test_train_until_params_stay_leaf_requiring_grad(student, rng):
     t, y = _parabola_data(rng)
@@ -721,6 +765,7 @@ def _call_standardize(student, rng, sign=0):
     return call, t, v
 
 
+@requires(r"`z = (t - mean) / std`")
 @problem("standardize")
 def test_standardize_z(student, rng):
     for sign in (-1, 1):  # times below zero and above
@@ -731,6 +776,7 @@ def test_standardize_z(student, rng):
                      rtol=1e-4, atol=1e-4)
 
 
+@requires(r"`mean = t.mean()`")
 @problem("standardize")
 def test_standardize_mean(student, rng):
     for sign in (-1, 1):  # a negative mean and a positive one
@@ -740,6 +786,7 @@ def test_standardize_mean(student, rng):
                      atol=1e-4)
 
 
+@requires(r"`std = t.std()` (the default, *unbiased* standard deviation that divides by $n - 1$)")
 @problem("standardize")
 def test_standardize_unbiased_std(student, rng):
     _, t, (_, _, std) = _call_standardize(student, rng)
@@ -752,6 +799,7 @@ def test_standardize_unbiased_std(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(r"Do not modify `t`.")
 @problem("standardize")
 def test_standardize_does_not_modify_t(student, rng):
     call, t, _ = _call_standardize(student, rng)
@@ -781,6 +829,7 @@ def _converted(got):
 
 
 @pytest.mark.parametrize("flip", [1, -1], ids=["params_z", "minus_params_z"])
+@requires(r"we want the same parabola written in $t$")
 @problem("to_original_units")
 def test_to_original_units_same_parabola(student, rng, flip):
     # with params_z and with -params_z: every coefficient is negative in one of the two,
@@ -799,6 +848,7 @@ def test_to_original_units_same_parabola(student, rng, flip):
                  rtol=1e-4, atol=1e-4 * scale)
 
 
+@requires(r"we want the same parabola written in $t$")
 @problem("to_original_units")
 def test_to_original_units_of_a_fit(student, rng):
     t, y = _parabola_data(rng)
@@ -818,6 +868,7 @@ def test_to_original_units_of_a_fit(student, rng):
                  f"c/n**2] with n={n}", rtol=1e-4, atol=1e-4 * a)
 
 
+@requires(r"we want the same parabola written in $t$")
 @problem("to_original_units")
 def test_to_original_units_identity(student, rng):
     params_z = torch.randn(3, generator=rng) * 3
@@ -829,6 +880,7 @@ def test_to_original_units_identity(student, rng):
 
 
 @contract(0.25)  # the form of the result
+@requires(r"as a tensor of shape `(3,)`")
 @problem("to_original_units")
 def test_to_original_units_shape(student, rng):
     got = student.to_original_units(*_random_conversion_case(rng))
@@ -837,6 +889,7 @@ def test_to_original_units_shape(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(r"Don't modify its arguments.")
 @problem("to_original_units")
 def test_to_original_units_does_not_modify_inputs(student, rng):
     params_z, mean, std = _random_conversion_case(rng)

@@ -31,7 +31,7 @@ from grader_helpers import (
     uniform,
 )
 
-from autograder.grading import attach, contract, info, problem
+from autograder.grading import attach, contract, info, problem, requires
 
 # --------------------------------------------------------------------- helpers
 
@@ -132,6 +132,7 @@ def _same(a, b):
     return all(torch.equal(u, v) for u, v in zip(a, b))
 
 
+@requires(r"the same seed gives identical output")
 @problem("make_linear_data")
 def test_make_linear_data_same_seed_same_data(student, rng):
     n, d = randint(rng, 5, 60), randint(rng, 1, 6)
@@ -145,6 +146,7 @@ def test_make_linear_data_same_seed_same_data(student, rng):
         "from a generator seeded with `seed`)")
 
 
+@requires(r"a different seed different output")
 @problem("make_linear_data")
 def test_make_linear_data_different_seed_different_data(student, rng):
     n, d = randint(rng, 5, 60), randint(rng, 1, 6)
@@ -157,6 +159,7 @@ def test_make_linear_data_different_seed_different_data(student, rng):
         "and theta; they were the same")
 
 
+@requires(r"`y = X @ theta + theta0 + noise * eps`")
 @problem("make_linear_data")
 def test_make_linear_data_noise_level(student, rng):
     n, d = 2000, randint(rng, 1, 5)
@@ -176,6 +179,7 @@ def test_make_linear_data_noise_level(student, rng):
         f"{'-' * (res_mean < 0)}{mean_shown}")
 
 
+@requires(r"`y = X @ theta + theta0 + noise * eps`")
 @problem("make_linear_data")
 def test_make_linear_data_no_noise_is_exactly_linear(student, rng):
     n, d = randint(rng, 5, 60), randint(rng, 1, 6)
@@ -189,6 +193,7 @@ def test_make_linear_data_no_noise_is_exactly_linear(student, rng):
                  atol=1e-5)
 
 
+@requires(r"`X`, `theta`, `theta0` and the noise `eps` (shape `(n,)`) are all standard normal")
 @problem("make_linear_data")
 def test_make_linear_data_standard_normal(student, rng):
     n, d = 150, 400
@@ -204,6 +209,7 @@ def test_make_linear_data_standard_normal(student, rng):
             f"{tol:g})")
 
 
+@requires(r"`X`, `theta`, `theta0` and the noise `eps` (shape `(n,)`) are all standard normal")
 @problem("make_linear_data")
 def test_make_linear_data_theta0_is_standard_normal(student, rng):
     # One theta0 per seed: 100 seeds give its distribution (mean and std within 4.5 and
@@ -222,6 +228,7 @@ def test_make_linear_data_theta0_is_standard_normal(student, rng):
 
 
 @contract(0.25)  # shapes and dtypes
+@requires(r"returns `(X, y, theta, theta0)` with shapes `(n, d)`, `(n,)`, `(d,)` and `()` (0-dim)")
 @problem("make_linear_data")
 def test_make_linear_data_shapes(student, rng):
     n, d = randint(rng, 5, 60), randint(rng, 1, 6)
@@ -236,6 +243,7 @@ def test_make_linear_data_shapes(student, rng):
 
 
 @contract(0.25)  # the default arguments
+@requires(r"noise: float = 0.1, seed: int = 0")
 @problem("make_linear_data")
 def test_make_linear_data_default_seed_is_0(student, rng):
     n, d = randint(rng, 5, 60), randint(rng, 1, 6)
@@ -262,18 +270,21 @@ def _check_linear(got, X, theta, theta0):
                  "row of X", rtol=1e-5, atol=1e-5)
 
 
+@requires(r"`X @ theta + theta0`, shape `(n,)`")
 @problem("linear_model")
 def test_linear_model_values(student, rng):
     X, theta, theta0 = _linear_case(rng)
     _check_linear(student.linear_model(X, theta, theta0), X, theta, theta0)
 
 
+@requires(r"`X @ theta + theta0`, shape `(n,)`")
 @problem("linear_model")
 def test_linear_model_one_feature(student, rng):
     X, theta, theta0 = _linear_case(rng, d=1)
     _check_linear(student.linear_model(X, theta, theta0), X, theta, theta0)
 
 
+@requires(r"It must keep the autograd graph")
 @problem("linear_model")
 def test_linear_model_keeps_graph(student, rng):
     X, theta, theta0 = _linear_case(rng)
@@ -282,6 +293,7 @@ def test_linear_model_keeps_graph(student, rng):
 
 
 @contract(0.25)  # the form of the result
+@requires(r"`X @ theta + theta0`, shape `(n,)`")
 @problem("linear_model")
 def test_linear_model_shape(student, rng):
     X, theta, theta0 = _linear_case(rng)
@@ -291,6 +303,7 @@ def test_linear_model_shape(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(r"Don't modify its arguments.")
 @problem("linear_model")
 def test_linear_model_does_not_modify_inputs(student, rng):
     X, theta, theta0 = _linear_case(rng)
@@ -305,6 +318,7 @@ _GD_LOSSES = "the MSE before that step of full-batch gradient descent from zeros
 
 
 @pytest.mark.parametrize("steps", [(5, 5), (3, 60)], ids=["first_5", "3_to_60"])
+@requires(r"`losses[i]` the MSE (a Python float) *before* step `i`")
 @problem("fit_linear_regression")
 def test_fit_losses_follow_gradient_descent(student, rng, steps):
     X, y = _grader_data(rng)
@@ -315,6 +329,7 @@ def test_fit_losses_follow_gradient_descent(student, rng, steps):
     assert_losses_match(losses, _gd(X, y, lr, n_steps)[0], _FIT, _GD_LOSSES, _LATER, _FIRST)
 
 
+@requires(r"start from all-zero parameters", r"take `n_steps` gradient-descent steps on the MSE")
 @problem("fit_linear_regression")
 def test_fit_params_after_few_steps(student, rng):
     X, y = _grader_data(rng)
@@ -328,6 +343,7 @@ def test_fit_params_after_few_steps(student, rng):
                  "(theta, theta0)", rtol=1e-4, atol=1e-5)
 
 
+@requires(r"take `n_steps` gradient-descent steps on the MSE")
 @problem("fit_linear_regression")
 def test_fit_loss_decreases(student, rng):
     X, y = _grader_data(rng)
@@ -352,6 +368,7 @@ def test_fit_loss_decreases(student, rng):
         f"the MSE at all-zero parameters, {bound}; it is {shown}")
 
 
+@requires(r"take `n_steps` gradient-descent steps on the MSE")
 @problem("fit_linear_regression")
 def test_fit_reaches_least_squares(student, rng):
     X, y = _grader_data(rng)
@@ -363,6 +380,7 @@ def test_fit_reaches_least_squares(student, rng):
                        rtol=1e-3)
 
 
+@requires(r"take `n_steps` gradient-descent steps on the MSE")
 @problem("fit_linear_regression")
 def test_fit_one_feature_matches_least_squares(student, rng):
     X, y = _grader_data(rng, n_min=30, n_max=80, d_min=1, d_max=1, noise_max=1.0)
@@ -384,6 +402,7 @@ def test_fit_one_feature_matches_least_squares(student, rng):
 
 
 @contract(0.25)  # the form of the result: shapes, detached, losses as Python floats
+@requires(r"with `theta` and `theta0` **detached**", r"the MSE (a Python float)")
 @problem("fit_linear_regression")
 def test_fit_returns_detached_tensors_and_floats(student, rng):
     X, y = _grader_data(rng)
@@ -392,6 +411,7 @@ def test_fit_returns_detached_tensors_and_floats(student, rng):
 
 
 @contract(0.25)  # the default arguments
+@requires(r"lr: float = 0.1, n_steps: int = 1000")
 @problem("fit_linear_regression")
 def test_fit_defaults_are_lr_0_1_and_1000_steps(student, rng):
     X, y = _grader_data(rng)
@@ -405,6 +425,7 @@ def test_fit_defaults_are_lr_0_1_and_1000_steps(student, rng):
 
 
 @contract(0.25)  # no mutation of inputs
+@requires(r"don't modify `X` or `y`.")
 @problem("fit_linear_regression")
 def test_fit_does_not_modify_inputs(student, rng):
     X, y = _grader_data(rng)
@@ -450,6 +471,7 @@ def _batches_in_words(n, bs):
 
 
 @pytest.mark.parametrize("left", _LEFT, ids=_LEFT_IDS)
+@requires(r"`len(losses) == n_epochs * math.ceil(n / batch_size)`")
 @problem("sgd_linear_regression")
 def test_sgd_number_of_losses(student, rng, left):
     X, y, bs = _sgd_case(rng, left=left)
@@ -465,6 +487,7 @@ def test_sgd_number_of_losses(student, rng, left):
 
 
 @pytest.mark.parametrize("left", _LEFT, ids=_LEFT_IDS)
+@requires(r"shuffle afresh at the start of every epoch")
 @problem("sgd_linear_regression")
 def test_sgd_each_epoch_is_a_fresh_permutation(student, rng, left):
     # With lr=0 the parameters stay at zero, so each mini-batch's loss is the mean of y**2
@@ -502,6 +525,9 @@ def test_sgd_each_epoch_is_a_fresh_permutation(student, rng, left):
 
 
 @pytest.mark.parametrize("extra", [0, 1], ids=["batch_size_n", "batch_size_above_n"])
+@requires(
+    r"compute the MSE on `X[idx]`, `y[idx]`, backpropagate and update both parameters in place",
+)
 @problem("sgd_linear_regression")
 def test_sgd_full_batch_is_gradient_descent(student, rng, extra):
     X, y, _ = _sgd_case(rng)
@@ -517,6 +543,7 @@ def test_sgd_full_batch_is_gradient_descent(student, rng, extra):
         "from zeros", _LATER, _FIRST)
 
 
+@requires(r"start from all-zero `theta`", r"backpropagate and update both parameters in place")
 @problem("sgd_linear_regression")
 def test_sgd_reaches_least_squares(student, rng):
     # little noise, so that SGD's own jitter around the minimum stays well inside tolerance;
@@ -529,6 +556,7 @@ def test_sgd_reaches_least_squares(student, rng):
                        f"batch_size={bs}, {_SGD}", atol=0.05, rtol=0.05)
 
 
+@requires(r"backpropagate and update both parameters in place")
 @problem("sgd_linear_regression")
 def test_sgd_recomputed_loss_far_below_start(student, rng):
     X, y, bs = _sgd_case(rng)
@@ -547,6 +575,7 @@ def test_sgd_recomputed_loss_far_below_start(student, rng):
 
 
 @contract(0.2)  # determinism under a seed
+@requires(r"the same seed gives the same result")
 @problem("sgd_linear_regression")
 def test_sgd_same_seed_same_result(student, rng):
     X, y, bs = _sgd_case(rng)
@@ -562,6 +591,7 @@ def test_sgd_same_seed_same_result(student, rng):
 
 
 @contract(0.2)  # the seed is used
+@requires(r"a different `seed` a different one")
 @problem("sgd_linear_regression")
 def test_sgd_different_seed_different_batches(student, rng):
     X, y, bs = _sgd_case(rng)
@@ -576,6 +606,7 @@ def test_sgd_different_seed_different_batches(student, rng):
 
 
 @contract(0.2)  # the default argument
+@requires(r"batch_size: int, seed: int = 0")
 @problem("sgd_linear_regression")
 def test_sgd_default_seed_is_0(student, rng):
     X, y, bs = _sgd_case(rng)
@@ -588,6 +619,7 @@ def test_sgd_default_seed_is_0(student, rng):
 
 
 @contract(0.2)  # the form of the result: shapes, detached, losses as Python floats
+@requires(r"return detached `(theta, theta0, losses)`", r"as Python floats")
 @problem("sgd_linear_regression")
 def test_sgd_returns_detached_tensors_and_floats(student, rng):
     X, y, bs = _sgd_case(rng)
@@ -596,6 +628,7 @@ def test_sgd_returns_detached_tensors_and_floats(student, rng):
 
 
 @contract(0.2)  # no mutation of inputs
+@requires(r"don't modify `X` or `y`")
 @problem("sgd_linear_regression")
 def test_sgd_does_not_modify_inputs(student, rng):
     X, y, bs = _sgd_case(rng)

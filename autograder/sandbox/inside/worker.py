@@ -18,21 +18,22 @@ Messages (host -> worker):
       once the cells together used that much CPU time (or one cell "cell_cpu_seconds")
       the worker sends {"event": "over_cpu", "index": i, "cpu": float} and exits (cpu.py).
   {"op": "call", "id": int, "name": str, "args": [...], "kwargs": {...},
-   "reference": {"code": str, "names": [str, ...]}, "cpu_seconds": float}  (both optional)
+   "lend": {"names": [str, ...], "watch": [str, ...]}, "cpu_seconds": float}  (both optional)
       replies {"event": "call_done", "id": int, "ok": bool, "value", "args", "kwargs",
-               "output", "error", "traceback", "helpers": [str, ...], "cpu": float},
+               "output", "error", "traceback", "helpers": [str, ...], "own": [str, ...],
+               "cpu": float},
       or {"event": "over_cpu", "id": int, "cpu": float} when the call used more than
       "cpu_seconds" of CPU time (the worker then exits).
-      With `reference`, the call runs with the notebook's functions NAMES replaced by
-      their reference versions (defined by CODE, the course's solution cells), restored
-      afterwards; "helpers" lists those the student's code called (pipeline/reference.py).
+      With `lend`, the call runs with the notebook's functions NAMES replaced by stubs
+      (stubs.py) that the host serves with the reference versions, run outside this
+      process ("helper" events during the call); the student's own WATCH functions are
+      noted when called. "helpers" and "own" list what the student's code called.
 Everything the worker sends is checked again on the host: this process is untrusted
 as soon as the first student cell runs.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import math
@@ -43,6 +44,7 @@ import sys
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stubs  # noqa: E402
 from cpu import CpuBudget  # noqa: E402
 from protocol import (  # noqa: E402
     ProtocolError,
@@ -145,15 +147,12 @@ def make_tensor(fields: dict, factory) -> object:
     return t
 
 
-_MISSING = object()
-
-
 class Worker:
     def __init__(self, output_limit: int, reap: bool):
         self.shell = make_shell()
         self.output_limit = output_limit
         self.reap = reap
-        self._reference: tuple[str, dict] | None = None  # (code, namespace it defined)
+        self.reader = None  # the request channel (serve), read by lent helpers' stubs
 
     def capture(self) -> BoundedOutput:
         buffer = BoundedOutput(self.output_limit)
@@ -213,33 +212,6 @@ class Worker:
             return {k: self.resolve(v) for k, v in value.items()}
         return value
 
-    def reference_namespace(self, code: str) -> dict:
-        """The namespace CODE (the reference solutions) defines; the last one is kept."""
-        if self._reference is None or self._reference[0] != code:
-            namespace: dict = {"__name__": "reference_solutions"}
-            exec(compile(code, "<reference solutions>", "exec"), namespace)
-            self._reference = (code, namespace)
-        return self._reference[1]
-
-    def lend(self, reference: dict, called: str, used: set) -> dict:
-        """Put the reference versions of reference["names"] into the notebook's namespace
-        for one call; returns what they replaced, for give_back."""
-        namespace = self.reference_namespace(str(reference["code"]))
-        replaced = {}
-        for name in reference["names"]:
-            helper = namespace.get(name)
-            if name != called and callable(helper):
-                replaced[name] = self.shell.user_ns.get(name, _MISSING)
-                self.shell.user_ns[name] = _lent(helper, name, used)
-        return replaced
-
-    def give_back(self, replaced: dict) -> None:
-        for name, own in replaced.items():
-            if own is _MISSING:
-                self.shell.user_ns.pop(name, None)
-            else:
-                self.shell.user_ns[name] = own
-
     def call(self, request: dict) -> None:
         reply = {"event": "call_done", "id": request.get("id"), "ok": False}
         name = str(request.get("name"))
@@ -253,22 +225,21 @@ class Worker:
         raw_kwargs = decode(request.get("kwargs", {}), make_tensor)
         args, kwargs = self.resolve(raw_args), self.resolve(raw_kwargs)
         used: set = set()
-        replaced: dict = {}
+        own: set = set()
+        lend = request.get("lend") or {}
+        replaced = stubs.lend(self.shell.user_ns, [str(n) for n in lend.get("names", ())],
+                              [str(n) for n in lend.get("watch", ())],
+                              stubs.Transport(send, self.reader.readline), used, own) \
+            if lend else {}
         spent = CpuBudget(_budget(request), _report_over("id", request.get("id")))
         buffer = self.capture()
         try:
-            if request.get("reference"):
-                try:
-                    replaced = self.lend(request["reference"], name, used)
-                except Exception as exc:  # the course's code, not the student's
-                    raise RuntimeError("the course's reference helpers could not be loaded "
-                                       f"(not a mistake of yours): {_one_line(exc)}") from None
             try:
                 with spent:
                     value = function(*args, **kwargs)
             finally:
-                self.give_back(replaced)
-            reply["helpers"] = sorted(used)
+                stubs.give_back(self.shell.user_ns, replaced)
+            reply["helpers"], reply["own"] = sorted(used), sorted(own)
             reply["value"] = encode(value)
         except Unencodable as exc:
             reply["error"] = f"{name} returned {exc}"
@@ -276,6 +247,7 @@ class Worker:
             reply["error"] = _one_line(exc)
             # Skip this file's own frame: the student needs only their code's frames.
             frames = traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next)
+            frames = [f for f in frames if stubs.__file__ not in f]  # nor the stubs' frames
             reply["traceback"] = "".join(frames[-12:])
         else:
             # The arguments as they are now (in-place updates); functions go back as markers.
@@ -291,15 +263,6 @@ class Worker:
         reply["output"] = buffer.text()
         reply["cpu"] = round(spent.used, 4)
         send(reply)
-
-
-def _lent(helper, name: str, used: set):
-    """HELPER as the student's code sees it: each call is noted in USED."""
-    @functools.wraps(helper)
-    def lent(*args, **kwargs):
-        used.add(name)
-        return helper(*args, **kwargs)
-    return lent
 
 
 def _budget(request: dict, key: str = "cpu_seconds") -> float | None:
@@ -344,6 +307,7 @@ def serve(requests_fd: int, replies_fd: int, limits: dict, reap: bool) -> None:
     worker = Worker(limits["output_kb"] * 1024, reap)
     send({"event": "ready"})
     reader = io.BufferedReader(os.fdopen(requests_fd, "rb", buffering=0), buffer_size=1 << 16)
+    worker.reader = reader
     while True:
         line = reader.readline()
         if not line:
