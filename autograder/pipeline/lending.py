@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import selectors
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.errors import CourseKitError
+from autograder.sandbox.lines import LineTooLong, read_line
 
 SERVER = Path(__file__).with_name("reference_server.py")
 STARTUP_SECONDS = 120
@@ -50,7 +50,7 @@ class ReferenceProcess:
         self.process: subprocess.Popen | None = None
         self.loaded: set[str] = set()
         self.lock = threading.Lock()  # one request at a time, whichever thread grades
-        self._buffer = b""
+        self._buffer = bytearray()
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -72,7 +72,7 @@ class ReferenceProcess:
             pass_fds=(write_replies,), cwd=tempfile.gettempdir(), env=env,
             preexec_fn=limits, start_new_session=True)
         os.close(write_replies)
-        self._replies, self._buffer, self.loaded = read_replies, b"", set()
+        self._replies, self._buffer, self.loaded = read_replies, bytearray(), set()
         try:
             self._read(self.clock() + STARTUP_SECONDS)
         except (TimeoutError, ReferenceUnavailable):
@@ -113,20 +113,13 @@ class ReferenceProcess:
             raise ReferenceUnavailable("the reference process stopped") from None
 
     def _read(self, deadline: float) -> dict[str, Any]:
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._replies, selectors.EVENT_READ)
-            while b"\n" not in self._buffer:
-                remaining = deadline - self.clock()
-                if remaining <= 0:
-                    raise TimeoutError
-                if not selector.select(min(remaining, 1.0)):
-                    continue
-                chunk = os.read(self._replies, 1 << 20)
-                if not chunk or len(self._buffer) > MAX_REPLY:
-                    self.kill()
-                    raise ReferenceUnavailable("the reference process stopped (out of memory?)")
-                self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
+        try:
+            line = read_line(self._replies, self._buffer, deadline, self.clock, MAX_REPLY)
+        except LineTooLong:
+            line = None
+        if line is None:
+            self.kill()
+            raise ReferenceUnavailable("the reference process stopped (out of memory?)")
         return json.loads(line)
 
     def kill(self) -> None:

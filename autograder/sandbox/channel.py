@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import shutil
 import signal
 import subprocess
@@ -30,6 +29,7 @@ from autograder.config import Limits
 from autograder.errors import CallTimeout, SandboxFailed, StudentError, WorkerCrashed
 from autograder.sandbox.backends import WORKER_DIR, Sandbox
 from autograder.sandbox.inside.protocol import ProtocolError, decode, encode, loads
+from autograder.sandbox.lines import LineTooLong, read_line
 
 MAX_MESSAGE = 256 * 1024 * 1024
 HELPER_SHARE = 10  # the lent reference's time per call, at most, as a multiple of its limit
@@ -78,7 +78,7 @@ class WorkerChannel:
 
     def _open(self, req_w: int, rep_r: int) -> None:
         self._req_w, self._rep_r = req_w, rep_r
-        self._buffer = b""
+        self._buffer = bytearray()
         self._ready = False
         self._dead = False
 
@@ -110,22 +110,13 @@ class WorkerChannel:
             raise WorkerCrashed(self._death_reason()) from None
 
     def _receive(self, deadline: float) -> dict:
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._rep_r, selectors.EVENT_READ)
-            while b"\n" not in self._buffer:
-                remaining = deadline - self.clock()
-                if remaining <= 0:
-                    raise TimeoutError
-                if not selector.select(min(remaining, 1.0)):
-                    continue
-                chunk = os.read(self._rep_r, 1 << 20)
-                if not chunk:
-                    self._dead = True
-                    raise WorkerCrashed(self._death_reason())
-                self._buffer += chunk
-                if len(self._buffer) > MAX_MESSAGE:
-                    raise ProtocolError("reply larger than the protocol allows")
-        line, _, self._buffer = self._buffer.partition(b"\n")
+        try:
+            line = read_line(self._rep_r, self._buffer, deadline, self.clock, MAX_MESSAGE)
+        except LineTooLong:
+            raise ProtocolError("reply larger than the protocol allows") from None
+        if line is None:
+            self._dead = True
+            raise WorkerCrashed(self._death_reason())
         message = loads(line)
         if type(message) is not dict or type(message.get("event")) is not str:
             raise ProtocolError("reply is not an event")
