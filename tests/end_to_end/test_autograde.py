@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -100,13 +101,15 @@ def test_results_and_feedback_explain_failures(example_class):
     page = (out / "first" / "carol" / ASSIGNMENT / "feedback.html").read_text()
     assert "did you sum instead of average?" in page
     assert "@problem" not in page and "def test_" not in page  # no hidden test code
-    # The verdict in plain words, and one bug charged once: carol's `train` is graded with
-    # the reference `apply_step`, and says so.
+    # The verdict in plain words, and one bug charged once: carol's `train` (through her own
+    # `apply_step`, which passed its checks) is graded with the reference `mse`, the one
+    # helper that failed its own checks and so the only one lent, and says so.
     assert ("Your <code>mse</code> gives a wrong result on the grader&#39;s data (check “mse "
             "value is mean”), so this problem earns 0; the other checks below are for your "
             "information.") in page
-    assert ("Your <code>train</code> calls <code>apply_step</code>: it was graded with the "
+    assert ("Your <code>train</code> calls <code>mse</code>: it was graded with the "
             "reference version of that function in place of yours") in page
+    assert "calls <code>apply_step</code>" not in page  # passed its checks: not lent
     problems = _problems(out / "first", "carol")
     assert problems["mse"]["points"] == 0 and problems["train"]["points"] == 1
 
@@ -257,8 +260,11 @@ def test_a_batch_killed_while_starting_leaves_nothing_behind(tmp_path):
 def test_check_runs_the_visible_tests(tmp_path):
     result = run_course("check", str(EXAMPLES / "carol" / ASSIGNMENT / "02-seven-steps.ipynb"))
     assert result.returncode == 1
-    assert "PASS  test_quadratic" in result.stdout
-    assert "FAIL  test_mse" in result.stdout
+    # Cells named as JupyterLab numbers them, with the problem they belong to.
+    assert re.search(r"^PASS  cell \d+ \(Problem 2: quadratic\)$", result.stdout, re.M)
+    assert re.search(r"^FAIL  cell \d+ \(Problem 3: mse\): AssertionError", result.stdout, re.M)
+    # A knock-on failure points back at the problem that causes it.
+    assert re.search(r"likely cause: cell \d+ \(Problem 3: mse\), above", result.stdout)
     assert "passed" in result.stdout and "visible tests only" in result.stdout
     good = run_course("check", str(EXAMPLES / "ada" / ASSIGNMENT / "01-gradients.ipynb"))
     assert good.returncode == 0 and "0 failed" in good.stdout
