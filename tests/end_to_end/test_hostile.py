@@ -108,11 +108,21 @@ class _Listener:
 
 
 def _sandbox_processes() -> list[str]:
-    out = subprocess.run(["ps", "-eo", "uid=,pid=,stat=,args="], capture_output=True, text=True)
-    rows = [line.split(None, 3) for line in out.stdout.splitlines()]
-    # A zombie (stat Z) runs nothing: it only waits for a parent to collect its status.
-    return [" ".join(r) for r in rows if len(r) == 4 and not r[2].startswith("Z")
-            and (61000 <= int(r[0]) < 65000 or "bwrap" in r[3][:40])]
+    """This checkout's live sandboxes: bwrap processes that mount its sandbox/inside/
+    folder. A student process left behind keeps its bwrap alive (bwrap waits for its PID
+    namespace to empty), so it shows here; other checkouts' sandboxes (a CI run beside
+    this one) do not count."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit() or (proc / "stat").read_text().split()[2] == "Z":
+                continue
+            args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
+            continue  # ended while we looked
+        if Path(args.split(" ", 1)[0]).name == "bwrap" and str(ROOT) in args:
+            found.append(f"{proc.name}: {args[:160]}")
+    return found
 
 
 @pytest.fixture(scope="module")
