@@ -20,7 +20,7 @@ from alternatives import ALTERNATIVES
 from build_examples import ASSIGNMENT, NOTEBOOKS, completed, with_mistakes
 from mistakes import LOSES, SLIPS
 
-from tests.conftest import COURSE_BIN, ROOT, run_course
+from tests.conftest import COURSE_BIN, ROOT, live_processes, run_course
 
 pytestmark = pytest.mark.slow
 
@@ -175,23 +175,6 @@ def test_each_correct_alternative_earns_full_marks(alternatives_class, alternati
     assert short == {}
 
 
-def _processes_with(marker: str) -> list[str]:
-    """Live processes whose environment holds MARKER, and this checkout's sandboxes (bwrap
-    mounts the kit's sandbox/inside/ folder: another checkout's sandboxes do not count)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if not proc.name.isdigit() or (proc / "stat").read_text().split()[2] == "Z":
-                continue
-            args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            sandbox = Path(args.split(" ", 1)[0]).name == "bwrap" and str(ROOT) in args
-            if marker.encode() in (proc / "environ").read_bytes() or sandbox:
-                found.append(f"{proc.name}: {args[:120]}")
-        except OSError:
-            continue  # ended while we looked
-    return found
-
-
 @pytest.mark.parametrize("how, workers", [(signal.SIGINT, 1), (signal.SIGINT, 2),
                                           (signal.SIGKILL, 2)])
 def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, how, workers):
@@ -217,9 +200,9 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, how, workers):
     process.wait(timeout=60)
     # Nothing of the batch outlives it: grading processes, fork server, sandboxes.
     deadline = time.time() + 15
-    while _processes_with(marker) and time.time() < deadline:
+    while live_processes(marker) and time.time() < deadline:
         time.sleep(0.2)
-    assert _processes_with(marker) == []
+    assert live_processes(marker) == []
     if how == signal.SIGINT:
         assert process.returncode == 130 and "to resume" in process.stderr.read()
     finished = {p.parent.parent.name for p in out.glob("*/*/results.json")}
@@ -245,16 +228,16 @@ def test_a_batch_killed_while_starting_leaves_nothing_behind(tmp_path):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={**os.environ, "COURSE_KIT_TEST_MARK": marker})
     deadline = time.time() + 60
-    while (not any("forkserver" in p for p in _processes_with(marker))
+    while (not any("forkserver" in p for p in live_processes(marker))
            and time.time() < deadline):
         time.sleep(0.05)
     time.sleep(0.5)  # the batch asks for its grading processes; the server is still busy
     process.kill()
     process.wait(timeout=60)
     deadline = time.time() + 60  # the fork server first finishes its imports
-    while _processes_with(marker) and time.time() < deadline:
+    while live_processes(marker) and time.time() < deadline:
         time.sleep(0.2)
-    assert _processes_with(marker) == []
+    assert live_processes(marker) == []
 
 
 def test_check_runs_the_visible_tests(tmp_path):

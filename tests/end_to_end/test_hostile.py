@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import FIXTURES, ROOT, copy_course, run_course
+from tests.conftest import FIXTURES, ROOT, copy_course, live_processes, run_course
 
 pytestmark = pytest.mark.slow
 
@@ -105,24 +105,6 @@ class _Listener:
         self.stop = True
         self.thread.join()
         self.sock.close()
-
-
-def _sandbox_processes() -> list[str]:
-    """This checkout's live sandboxes: bwrap processes that mount its sandbox/inside/
-    folder. A student process left behind keeps its bwrap alive (bwrap waits for its PID
-    namespace to empty), so it shows here; other checkouts' sandboxes (a CI run beside
-    this one) do not count."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if not proc.name.isdigit() or (proc / "stat").read_text().split()[2] == "Z":
-                continue
-            args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, IndexError):
-            continue  # ended while we looked
-        if Path(args.split(" ", 1)[0]).name == "bwrap" and str(ROOT) in args:
-            found.append(f"{proc.name}: {args[:160]}")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +234,9 @@ def test_no_network_leaves_the_sandbox(batches):
 
 def test_no_process_is_left_behind(batches):
     time.sleep(1)
-    assert _sandbox_processes() == []
+    # A student process left behind keeps its bwrap alive (bwrap waits for its PID
+    # namespace to empty), so this checkout's sandboxes show it.
+    assert live_processes() == []
 
 
 def test_outputs_are_well_formed(batches):
